@@ -1,0 +1,45 @@
+// HTTP vocabulary shared by both services: request and response types, the
+// per-request context, and the JSON error shape every endpoint answers with.
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/json/value.hpp>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+
+namespace waypost::core {
+
+namespace http = boost::beast::http;
+
+using Request = http::request<http::string_body>;
+using Response = http::response<http::string_body>;
+
+struct RequestContext {
+  boost::asio::ip::tcp::endpoint remote;  // the peer of the TCP connection
+  std::uint64_t connection_id = 0;        // unique per process, for log lines
+};
+
+// Produces the response to one request. Runs on the connection's I/O thread:
+// it must not block (storage work goes through a BlockingPool). An exception
+// escaping it becomes a 500 and an error log line.
+using Handler = std::function<boost::asio::awaitable<Response>(Request&, const RequestContext&)>;
+
+// A response with a JSON body and `Content-Type: application/json`.
+Response json_response(http::status status, const boost::json::value& body);
+
+// The error shape of every API: {"error": {"code": "...", "message": "..."}}.
+// `code` is a stable machine-readable reason, `message` a sentence for people.
+Response error_response(http::status status, std::string_view code, std::string_view message);
+
+// True when the client would rather read HTML than JSON (a browser following a
+// link): its Accept header names text/html before any JSON type.
+bool prefers_html(const Request& request);
+
+// Escapes &, <, >, " and ' for use inside HTML text or attributes.
+std::string html_escape(std::string_view text);
+
+}  // namespace waypost::core

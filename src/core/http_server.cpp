@@ -1,0 +1,337 @@
+#include "core/http_server.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/websocket/rfc6455.hpp>
+#include <optional>
+#include <unordered_set>
+
+#include "core/logging.hpp"
+
+namespace waypost::core {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+using asio::ip::tcp;
+
+namespace {
+
+constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
+
+bool is_parse_error(const beast::error_code& ec) {
+  return ec.category() == http::make_error_code(http::error::bad_target).category() &&
+         ec != http::error::end_of_stream && ec != http::error::partial_message;
+}
+
+Response parse_error_response(const beast::error_code& ec) {
+  if (ec == http::error::header_limit) {
+    return error_response(http::status::request_header_fields_too_large, "headers_too_large",
+                          "The request headers exceed the server's limit.");
+  }
+  if (ec == http::error::body_limit) {
+    return error_response(http::status::payload_too_large, "body_too_large",
+                          "The request body exceeds the server's limit.");
+  }
+  return error_response(http::status::bad_request, "malformed_request",
+                        "The request is not valid HTTP/1.1: " + ec.message() + ".");
+}
+
+bool expects_continue(const Request& header) {
+  return beast::iequals(header[http::field::expect], "100-continue");
+}
+
+}  // namespace
+
+struct HttpServer::Worker {
+  asio::io_context io{1};
+  // Keeps run() going while the worker has no connection yet; released at stop.
+  asio::executor_work_guard<asio::io_context::executor_type> keep_running{io.get_executor()};
+  std::unordered_set<Connection*> connections;  // touched only on this worker's thread
+  std::unique_ptr<asio::steady_timer> grace_timer;
+  bool stopping = false;  // touched only on this worker's thread
+  std::thread thread;
+};
+
+struct HttpServer::Connection {
+  beast::tcp_stream stream;
+  RequestContext context;
+  bool idle = true;  // waiting for the first byte of a request
+};
+
+HttpServer::HttpServer(HttpServerOptions options, Handler handler, MetricsRegistry& metrics)
+    : options_(std::move(options)),
+      handler_(std::move(handler)),
+      open_connections_(metrics.gauge("http_open_connections", "Connections open now.")),
+      rejected_connections_(metrics.counter("http_rejected_connections_total",
+                                            "Connections refused with 503 at the limit.")),
+      malformed_requests_(metrics.counter("http_malformed_requests_total",
+                                          "Requests refused before routing as invalid HTTP.")),
+      handler_failures_(metrics.counter("http_handler_failures_total",
+                                        "Requests whose handler failed unexpectedly (500).")) {
+  int threads = options_.io_threads > 0 ? options_.io_threads
+                                        : static_cast<int>(std::thread::hardware_concurrency());
+  for (int i = 0; i < std::max(threads, 1); ++i) {
+    workers_.push_back(std::make_unique<Worker>());
+  }
+}
+
+HttpServer::~HttpServer() {
+  stop();
+  wait();
+}
+
+void HttpServer::set_upgrade_handler(UpgradeHandler handler) {
+  upgrade_handler_ = std::move(handler);
+}
+
+void HttpServer::on_stop(std::function<void()> hook) {
+  stop_hooks_.push_back(std::move(hook));
+}
+
+void HttpServer::listen() {
+  auto address = asio::ip::make_address(options_.address);
+  acceptor_ = std::make_unique<tcp::acceptor>(workers_[0]->io);
+  tcp::endpoint endpoint(address, options_.port);
+  acceptor_->open(endpoint.protocol());
+  acceptor_->set_option(asio::socket_base::reuse_address(true));
+  acceptor_->bind(endpoint);
+  acceptor_->listen(asio::socket_base::max_listen_connections);
+  port_ = acceptor_->local_endpoint().port();
+}
+
+void HttpServer::start() {
+  if (!acceptor_) {
+    listen();
+  }
+  asio::co_spawn(workers_[0]->io, accept_loop(), asio::detached);
+  for (auto& worker : workers_) {
+    worker->thread = std::thread([&io = worker->io] { io.run(); });
+  }
+  logger("http")->info("listening on {}:{} with {} I/O threads", options_.address, port_,
+                       workers_.size());
+}
+
+void HttpServer::stop() {
+  if (stopping_.exchange(true) || !acceptor_) {
+    return;
+  }
+  logger("http")->info("shutting down: no new connections, finishing requests in flight");
+
+  asio::post(workers_[0]->io, [this] { acceptor_->close(); });
+  for (auto& worker : workers_) {
+    asio::post(worker->io, [this, &worker = *worker] {
+      worker.stopping = true;
+      worker.keep_running.reset();
+      for (auto* connection : worker.connections) {
+        if (connection->idle) {
+          connection->stream.cancel();
+        }
+      }
+      if (worker.connections.empty()) {
+        return;
+      }
+      worker.grace_timer = std::make_unique<asio::steady_timer>(worker.io);
+      worker.grace_timer->expires_after(options_.shutdown_grace);
+      worker.grace_timer->async_wait([&worker](beast::error_code ec) {
+        if (!ec) {
+          worker.io.stop();
+        }
+      });
+    });
+  }
+  for (auto& hook : stop_hooks_) {
+    hook();
+  }
+}
+
+void HttpServer::wait() {
+  for (auto& worker : workers_) {
+    if (worker->thread.joinable()) {
+      worker->thread.join();
+    }
+  }
+}
+
+asio::awaitable<void> HttpServer::accept_loop() {
+  while (true) {
+    auto& worker = *workers_[next_worker_];
+    next_worker_ = (next_worker_ + 1) % workers_.size();
+
+    auto [ec, socket] = co_await acceptor_->async_accept(worker.io, kNoThrow);
+    if (stopping_ || ec == asio::error::operation_aborted) {
+      co_return;
+    }
+    if (ec) {
+      // Typically out of file descriptors: back off briefly instead of spinning.
+      logger("http")->warn("accept failed: {}", ec.message());
+      asio::steady_timer pause(acceptor_->get_executor(), std::chrono::milliseconds(50));
+      co_await pause.async_wait(kNoThrow);
+      continue;
+    }
+
+    if (static_cast<std::size_t>(open_connections_.value()) >= options_.max_connections) {
+      rejected_connections_.increment();
+      asio::co_spawn(worker.io, reject_busy(std::move(socket)), asio::detached);
+      continue;
+    }
+    open_connections_.add(1);
+    asio::co_spawn(worker.io, serve(worker, std::move(socket)), asio::detached);
+  }
+}
+
+asio::awaitable<void> HttpServer::reject_busy(tcp::socket socket) {
+  beast::tcp_stream stream(std::move(socket));
+  stream.expires_after(std::chrono::seconds(1));
+  auto response = error_response(http::status::service_unavailable, "too_many_connections",
+                                 "The server is at its connection limit; retry shortly.");
+  response.keep_alive(false);
+  response.set(http::field::retry_after, "1");
+  response.prepare_payload();
+  co_await http::async_write(stream, response, kNoThrow);
+  beast::error_code ignored;
+  stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+}
+
+asio::awaitable<bool> HttpServer::answer(Connection& connection, Response& response,
+                                         const Request* request) {
+  bool keep_alive = request != nullptr && request->keep_alive();
+  response.version(request != nullptr ? request->version() : 11);
+  response.keep_alive(keep_alive);
+  response.set(http::field::server, "waypost");
+  if (request != nullptr && request->method() == http::verb::head) {
+    // A HEAD answer states the length the GET would have, without the bytes.
+    response.content_length(response.body().size());
+    response.body().clear();
+    http::response_serializer<http::string_body> serializer(response);
+    serializer.split(true);
+    connection.stream.expires_after(options_.request_timeout);
+    auto [ec, bytes] = co_await http::async_write_header(connection.stream, serializer, kNoThrow);
+    co_return !ec && keep_alive;
+  }
+
+  response.prepare_payload();
+  connection.stream.expires_after(options_.request_timeout);
+  auto [ec, bytes] = co_await http::async_write(connection.stream, response, kNoThrow);
+  co_return !ec && keep_alive;
+}
+
+asio::awaitable<void> HttpServer::serve(Worker& worker, tcp::socket socket) {
+  Connection connection{beast::tcp_stream(std::move(socket)), {}, true};
+  beast::error_code ignored;
+  connection.stream.socket().set_option(tcp::no_delay(true), ignored);
+  connection.context.remote = connection.stream.socket().remote_endpoint(ignored);
+  connection.context.connection_id = next_connection_id_.fetch_add(1);
+  worker.connections.insert(&connection);
+  auto log = logger("http");
+
+  beast::flat_buffer buffer;
+  std::optional<Request> upgrade_request;
+  while (!worker.stopping) {
+    // Wait for the next request under the idle timeout; only then does the
+    // (shorter) header timeout start, so keep-alive clients may pause.
+    if (buffer.size() == 0) {
+      connection.idle = true;
+      connection.stream.expires_after(options_.idle_timeout);
+      auto [ec, bytes] = co_await connection.stream.async_read_some(buffer.prepare(4096), kNoThrow);
+      connection.idle = false;
+      if (ec) {
+        break;
+      }
+      buffer.commit(bytes);
+    }
+
+    http::request_parser<http::string_body> parser;
+    parser.header_limit(static_cast<std::uint32_t>(options_.max_header_bytes));
+    parser.body_limit(options_.max_body_bytes);
+    connection.stream.expires_after(options_.header_timeout);
+    auto [header_ec, header_bytes] =
+        co_await http::async_read_header(connection.stream, buffer, parser, kNoThrow);
+    if (header_ec) {
+      if (is_parse_error(header_ec)) {
+        malformed_requests_.increment();
+        auto refusal = parse_error_response(header_ec);
+        co_await answer(connection, refusal, nullptr);
+      }
+      log->debug("connection {}: header read ended: {}", connection.context.connection_id,
+                 header_ec.message());
+      break;
+    }
+
+    if (!parser.is_done()) {
+      if (expects_continue(parser.get())) {
+        http::response<http::empty_body> go_on{http::status::continue_, 11};
+        co_await http::async_write(connection.stream, go_on, kNoThrow);
+      }
+      connection.stream.expires_after(options_.request_timeout);
+      auto [body_ec, body_bytes] =
+          co_await http::async_read(connection.stream, buffer, parser, kNoThrow);
+      if (body_ec) {
+        if (is_parse_error(body_ec)) {
+          malformed_requests_.increment();
+          auto refusal = parse_error_response(body_ec);
+          co_await answer(connection, refusal, nullptr);
+        }
+        break;
+      }
+    }
+
+    Request request = parser.release();
+    if (upgrade_handler_ && beast::websocket::is_upgrade(request)) {
+      upgrade_request = std::move(request);
+      break;
+    }
+
+    Response response;
+    try {
+      response = co_await handler_(request, connection.context);
+    } catch (const std::exception& error) {
+      handler_failures_.increment();
+      log->error("connection {}: {} {} failed: {}", connection.context.connection_id,
+                 std::string(request.method_string()), std::string(request.target()), error.what());
+      response = error_response(http::status::internal_server_error, "internal_error",
+                                "The server failed to answer this request.");
+    }
+
+    if (worker.stopping) {
+      request.keep_alive(false);
+    }
+    if (!co_await answer(connection, response, &request)) {
+      break;
+    }
+  }
+
+  forget(worker, connection);
+  if (upgrade_request) {
+    connection.stream.expires_never();
+    co_await upgrade_handler_(connection.stream, *upgrade_request, connection.context);
+    co_return;
+  }
+  connection.stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  connection.stream.close();
+}
+
+void HttpServer::forget(Worker& worker, Connection& connection) {
+  worker.connections.erase(&connection);
+  open_connections_.add(-1);
+  if (worker.stopping && worker.connections.empty() && worker.grace_timer) {
+    worker.grace_timer->cancel();
+  }
+}
+
+int wait_for_termination_signal() {
+  asio::io_context io;
+  asio::signal_set signals(io, SIGINT, SIGTERM);
+  int received = 0;
+  signals.async_wait([&](const beast::error_code&, int number) { received = number; });
+  io.run();
+  return received;
+}
+
+}  // namespace waypost::core

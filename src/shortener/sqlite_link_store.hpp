@@ -1,0 +1,32 @@
+// The embedded default store: one SQLite file in WAL mode, shared safely by
+// several server processes on the same machine.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "core/migrations.hpp"
+#include "core/sqlite.hpp"
+#include "shortener/link_store.hpp"
+
+namespace waypost::shortener {
+
+// The shortener's schema, oldest first. Version 1 creates the links table.
+const std::vector<core::Migration>& link_schema_migrations();
+
+class SqliteLinkStore final : public LinkStore {
+ public:
+  // Opens or creates the database at `path` and brings its schema up to date.
+  // `connections` bounds how many calls run at once. Throws
+  // core::sqlite::DatabaseError when the file cannot be opened or migrated.
+  SqliteLinkStore(const std::string& path, int connections);
+
+  InsertOutcome insert(const Link& link) override;
+  std::optional<Link> find(std::string_view code) override;
+  void check_ready() override;
+
+ private:
+  core::sqlite::ConnectionPool pool_;
+};
+
+}  // namespace waypost::shortener
