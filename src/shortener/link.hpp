@@ -9,13 +9,13 @@
 namespace waypost::shortener {
 
 struct Link {
-  std::string code;                     // the path segment after the host, case-sensitive
-  std::string long_url;                 // normalised destination, sent as Location verbatim
-  Timestamp created_at;                 // UTC
-  std::optional<Timestamp> expires_at;  // UTC; from this instant on the link answers 410
-  std::optional<int> redirect_status;   // 301, 302, 307 or 308; none means the server default
-  std::optional<std::string> user_id;   // free-form owner label given at creation
-  bool custom_alias = false;            // chosen by the creator rather than generated
+  std::string code{};                     // the path segment after the host, case-sensitive
+  std::string long_url{};                 // normalised destination, sent as Location verbatim
+  Timestamp created_at{};                 // UTC
+  std::optional<Timestamp> expires_at{};  // UTC; from this instant on the link answers 410
+  std::optional<int> redirect_status{};   // 301, 302, 307 or 308; none means the server default
+  std::optional<std::string> user_id{};   // free-form owner label given at creation
+  bool custom_alias = false;              // chosen by the creator rather than generated
 
   // True once `now` has reached the expiry instant (an expiry is exclusive).
   bool expired_at(Timestamp now) const { return expires_at && now >= *expires_at; }

@@ -1,0 +1,122 @@
+// The shortener's handlers in-process, with a clock the test controls.
+#include "shortener/service.hpp"
+
+#include <gtest/gtest.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/use_future.hpp>
+#include <boost/json.hpp>
+#include <filesystem>
+
+#include "shortener/sqlite_link_store.hpp"
+
+namespace waypost::shortener {
+namespace {
+
+namespace http = core::http;
+namespace json = boost::json;
+
+Timestamp at(std::string_view rfc3339) {
+  return *parse_rfc3339(rfc3339);
+}
+
+class ShortenerServiceTest : public ::testing::Test {
+ protected:
+  ShortenerServiceTest()
+      : database_(std::filesystem::temp_directory_path() /
+                  ("service-test-" + std::to_string(::getpid()) + ".db")),
+        store_(database_.string(), 2),
+        storage_threads_(2),
+        clock_(at("2029-12-31T00:00:00Z")),
+        router_(metrics_),
+        service_(ShortenerOptions{}, store_, storage_threads_, clock_, metrics_) {
+    service_.register_routes(router_);
+  }
+
+  ~ShortenerServiceTest() override {
+    storage_threads_.stop();
+    for (auto suffix : {"", "-wal", "-shm"}) {
+      std::filesystem::remove(database_.string() + suffix);
+    }
+  }
+
+  core::Response dispatch(core::Request request) {
+    boost::asio::io_context io;
+    core::RequestContext context;
+    auto answer =
+        boost::asio::co_spawn(io, router_.dispatch(request, context), boost::asio::use_future);
+    io.run();
+    return answer.get();
+  }
+
+  core::Response post(const json::object& body) {
+    core::Request request{http::verb::post, "/api/v1/shorten", 11};
+    request.set(http::field::content_type, "application/json");
+    request.body() = json::serialize(body);
+    return dispatch(std::move(request));
+  }
+
+  core::Response get(const std::string& target) {
+    return dispatch(core::Request{http::verb::get, target, 11});
+  }
+
+  std::filesystem::path database_;
+  SqliteLinkStore store_;
+  core::BlockingPool storage_threads_;
+  ManualClock clock_;
+  core::MetricsRegistry metrics_;
+  core::Router router_;
+  ShortenerService service_;
+};
+
+TEST_F(ShortenerServiceTest, LinkWithOffsetExpiryRedirectsUntilTheExactUtcInstant) {
+  auto created = post({{"long_url", "https://example.com/offer"},
+                       {"custom_alias", "offer"},
+                       {"expiry_date", "2030-01-01T10:00:00+03:00"}});
+  ASSERT_EQ(created.result_int(), 201u) << created.body();
+
+  clock_.set(at("2030-01-01T06:59:59.999999Z"));
+  auto before = get("/offer");
+  EXPECT_EQ(before.result_int(), 301u);
+  EXPECT_EQ(before[http::field::location], "https://example.com/offer");
+
+  clock_.set(at("2030-01-01T07:00:00Z"));
+  auto at_expiry = get("/offer");
+  EXPECT_EQ(at_expiry.result_int(), 410u);
+  EXPECT_TRUE(at_expiry[http::field::location].empty());
+}
+
+TEST_F(ShortenerServiceTest, CachedLinkStillHonoursExpiry) {
+  post({{"long_url", "https://example.com/a"},
+        {"custom_alias", "cached"},
+        {"expiry_date", "2030-01-01T00:00:00Z"}});
+  EXPECT_EQ(get("/cached").result_int(), 301u);  // now in the cache
+  EXPECT_EQ(get("/cached").result_int(), 301u);
+
+  clock_.set(at("2030-01-01T00:00:00Z"));
+  EXPECT_EQ(get("/cached").result_int(), 410u);
+}
+
+TEST_F(ShortenerServiceTest, CreatingAnAliasClearsItsCachedAbsence) {
+  EXPECT_EQ(get("/fresh-code").result_int(), 404u);  // caches "absent"
+
+  post({{"long_url", "https://example.com/new"}, {"custom_alias", "fresh-code"}});
+  EXPECT_EQ(get("/fresh-code").result_int(), 301u);
+}
+
+TEST_F(ShortenerServiceTest, ExpiryAtOrBeforeNowIsRefused) {
+  auto reply =
+      post({{"long_url", "https://example.com/"}, {"expiry_date", "2029-12-31T00:00:00Z"}});
+  EXPECT_EQ(reply.result_int(), 400u);
+  EXPECT_NE(reply.body().find("expiry_in_past"), std::string::npos);
+}
+
+TEST_F(ShortenerServiceTest, CreatedAtComesFromTheClock) {
+  auto reply = post({{"long_url", "https://example.com/"}});
+  auto body = json::parse(reply.body());
+  EXPECT_EQ(body.at("created_at").as_string(), "2029-12-31T00:00:00Z");
+}
+
+}  // namespace
+}  // namespace waypost::shortener
