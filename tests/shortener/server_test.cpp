@@ -475,5 +475,62 @@ TEST_F(ShortenerServer, ConnectionsBeyondTheLimitGet503) {
   EXPECT_TRUE(served);
 }
 
+TEST_F(ShortenerServer, RequestInFlightAtSigtermIsAnsweredBeforeExit) {
+  start();
+  std::string body = R"({"long_url": "https://example.com/in-flight", "custom_alias": "inflight"})";
+  asio::io_context io;
+  auto socket = open_connection(io, port());
+  testing::set_receive_timeout(socket, std::chrono::seconds(10));
+  asio::write(socket, asio::buffer("POST /api/v1/shorten HTTP/1.1\r\nHost: x\r\n"
+                                   "Content-Type: application/json\r\nContent-Length: " +
+                                   std::to_string(body.size()) + "\r\n\r\n" + body.substr(0, 10)));
+
+  // Shutdown has begun once new connections are refused.
+  server_->send_terminate();
+  bool refusing = false;
+  for (int attempt = 0; attempt < 500 && !refusing; ++attempt) {
+    try {
+      asio::io_context probe_io;
+      open_connection(probe_io, port());
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    } catch (const boost::system::system_error&) {
+      refusing = true;
+    }
+  }
+  ASSERT_TRUE(refusing);
+
+  asio::write(socket, asio::buffer(body.substr(10)));
+  std::string answer(4096, '\0');
+  boost::system::error_code ec;
+  answer.resize(socket.read_some(asio::buffer(answer), ec));
+  EXPECT_NE(answer.find("201 Created"), std::string::npos) << answer;
+  EXPECT_EQ(server_->wait_for_exit(), 0);
+}
+
+// Runs `command` and returns what it printed.
+std::string output_of(const std::string& command) {
+  std::string output;
+  FILE* pipe = ::popen(command.c_str(), "r");
+  char chunk[256];
+  while (pipe != nullptr && std::fgets(chunk, sizeof(chunk), pipe) != nullptr) {
+    output += chunk;
+  }
+  if (pipe != nullptr) {
+    ::pclose(pipe);
+  }
+  return output;
+}
+
+TEST_F(ShortenerServer, MigrateSubcommandMovesTheSchemaBackAndForth) {
+  auto migrate = kBinary + " --database " + database_path() + " --log-level warn migrate";
+  EXPECT_EQ(output_of(migrate), "schema version 1\n");
+  EXPECT_EQ(output_of(migrate + " --to 0"), "schema version 0\n");
+  EXPECT_EQ(output_of(migrate + " --to 1"), "schema version 1\n");
+
+  start();
+  EXPECT_EQ(create("https://example.com/", "after-migrations")["code"].as_string(),
+            "after-migrations");
+}
+
 }  // namespace
 }  // namespace waypost::shortener

@@ -100,10 +100,20 @@ ServerProcess::~ServerProcess() {
 }
 
 int ServerProcess::terminate(std::chrono::milliseconds limit) {
+  send_terminate();
+  return wait_for_exit(limit);
+}
+
+void ServerProcess::send_terminate() {
+  if (pid_ > 0) {
+    ::kill(pid_, SIGTERM);
+  }
+}
+
+int ServerProcess::wait_for_exit(std::chrono::milliseconds limit) {
   if (pid_ <= 0) {
     return -1;
   }
-  ::kill(pid_, SIGTERM);
   auto status = wait_until(pid_, steady_clock::now() + limit);
   if (!status) {
     kill_hard();

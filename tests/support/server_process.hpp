@@ -42,6 +42,13 @@ class ServerProcess {
   // the process did not exit in time (it is then killed).
   int terminate(std::chrono::milliseconds limit = std::chrono::seconds(15));
 
+  // Sends SIGTERM and returns at once; wait_for_exit() collects the status.
+  void send_terminate();
+
+  // Waits up to `limit` for the process to exit; its status, or -1 after
+  // killing it when it did not exit in time.
+  int wait_for_exit(std::chrono::milliseconds limit = std::chrono::seconds(15));
+
   // Sends SIGKILL and reaps the process: a crash at an arbitrary point.
   void kill_hard();
 
