@@ -25,6 +25,11 @@ namespace {
 
 constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
 
+// How often each I/O thread looks for connections past their deadline. One
+// periodic sweep instead of a timer per read and write keeps timer system
+// calls off the request path; timeouts are exact to within this interval.
+constexpr std::chrono::milliseconds kDeadlineSweepInterval{100};
+
 bool is_parse_error(const beast::error_code& ec) {
   return ec.category() == http::make_error_code(http::error::bad_target).category() &&
          ec != http::error::end_of_stream && ec != http::error::partial_message;
@@ -60,9 +65,15 @@ struct HttpServer::Worker {
 };
 
 struct HttpServer::Connection {
-  beast::tcp_stream stream;
+  tcp::socket socket;
   RequestContext context;
   bool idle = true;  // waiting for the first byte of a request
+  // When the current read or write must have finished; the worker's sweep
+  // closes the socket once it passes. max() while no I/O is outstanding.
+  std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
+
+  void arm(std::chrono::milliseconds limit) { deadline = std::chrono::steady_clock::now() + limit; }
+  void disarm() { deadline = std::chrono::steady_clock::time_point::max(); }
 };
 
 HttpServer::HttpServer(HttpServerOptions options, Handler handler, MetricsRegistry& metrics)
@@ -112,6 +123,9 @@ void HttpServer::start() {
   }
   asio::co_spawn(workers_[0]->io, accept_loop(), asio::detached);
   for (auto& worker : workers_) {
+    asio::co_spawn(worker->io, sweep_deadlines(*worker), asio::detached);
+  }
+  for (auto& worker : workers_) {
     worker->thread = std::thread([&io = worker->io] { io.run(); });
   }
   logger("http")->info("listening on {}:{} with {} I/O threads", options_.address, port_,
@@ -131,7 +145,8 @@ void HttpServer::stop() {
       worker.keep_running.reset();
       for (auto* connection : worker.connections) {
         if (connection->idle) {
-          connection->stream.cancel();
+          beast::error_code ignored;
+          connection->socket.cancel(ignored);
         }
       }
       if (worker.connections.empty()) {
@@ -186,17 +201,32 @@ asio::awaitable<void> HttpServer::accept_loop() {
   }
 }
 
+asio::awaitable<void> HttpServer::sweep_deadlines(Worker& worker) {
+  asio::steady_timer tick(worker.io);
+  while (!worker.stopping || !worker.connections.empty()) {
+    tick.expires_after(kDeadlineSweepInterval);
+    co_await tick.async_wait(kNoThrow);
+
+    auto now = std::chrono::steady_clock::now();
+    for (auto* connection : worker.connections) {
+      if (now >= connection->deadline) {
+        connection->disarm();
+        beast::error_code ignored;
+        connection->socket.close(ignored);  // the pending operation ends with an error
+      }
+    }
+  }
+}
+
 asio::awaitable<void> HttpServer::reject_busy(tcp::socket socket) {
-  beast::tcp_stream stream(std::move(socket));
-  stream.expires_after(std::chrono::seconds(1));
   auto response = error_response(http::status::service_unavailable, "too_many_connections",
                                  "The server is at its connection limit; retry shortly.");
   response.keep_alive(false);
   response.set(http::field::retry_after, "1");
   response.prepare_payload();
-  co_await http::async_write(stream, response, kNoThrow);
+  co_await http::async_write(socket, response, kNoThrow);
   beast::error_code ignored;
-  stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+  socket.shutdown(tcp::socket::shutdown_both, ignored);
 }
 
 asio::awaitable<bool> HttpServer::answer(Connection& connection, Response& response,
@@ -211,22 +241,24 @@ asio::awaitable<bool> HttpServer::answer(Connection& connection, Response& respo
     response.body().clear();
     http::response_serializer<http::string_body> serializer(response);
     serializer.split(true);
-    connection.stream.expires_after(options_.request_timeout);
-    auto [ec, bytes] = co_await http::async_write_header(connection.stream, serializer, kNoThrow);
+    connection.arm(options_.request_timeout);
+    auto [ec, bytes] = co_await http::async_write_header(connection.socket, serializer, kNoThrow);
+    connection.disarm();
     co_return !ec && keep_alive;
   }
 
   response.prepare_payload();
-  connection.stream.expires_after(options_.request_timeout);
-  auto [ec, bytes] = co_await http::async_write(connection.stream, response, kNoThrow);
+  connection.arm(options_.request_timeout);
+  auto [ec, bytes] = co_await http::async_write(connection.socket, response, kNoThrow);
+  connection.disarm();
   co_return !ec && keep_alive;
 }
 
 asio::awaitable<void> HttpServer::serve(Worker& worker, tcp::socket socket) {
-  Connection connection{beast::tcp_stream(std::move(socket)), {}, true};
+  Connection connection{std::move(socket), {}};
   beast::error_code ignored;
-  connection.stream.socket().set_option(tcp::no_delay(true), ignored);
-  connection.context.remote = connection.stream.socket().remote_endpoint(ignored);
+  connection.socket.set_option(tcp::no_delay(true), ignored);
+  connection.context.remote = connection.socket.remote_endpoint(ignored);
   connection.context.connection_id = next_connection_id_.fetch_add(1);
   worker.connections.insert(&connection);
   auto log = logger("http");
@@ -238,8 +270,8 @@ asio::awaitable<void> HttpServer::serve(Worker& worker, tcp::socket socket) {
     // (shorter) header timeout start, so keep-alive clients may pause.
     if (buffer.size() == 0) {
       connection.idle = true;
-      connection.stream.expires_after(options_.idle_timeout);
-      auto [ec, bytes] = co_await connection.stream.async_read_some(buffer.prepare(4096), kNoThrow);
+      connection.arm(options_.idle_timeout);
+      auto [ec, bytes] = co_await connection.socket.async_read_some(buffer.prepare(4096), kNoThrow);
       connection.idle = false;
       if (ec) {
         break;
@@ -250,9 +282,10 @@ asio::awaitable<void> HttpServer::serve(Worker& worker, tcp::socket socket) {
     http::request_parser<http::string_body> parser;
     parser.header_limit(static_cast<std::uint32_t>(options_.max_header_bytes));
     parser.body_limit(options_.max_body_bytes);
-    connection.stream.expires_after(options_.header_timeout);
+    connection.arm(options_.header_timeout);
     auto [header_ec, header_bytes] =
-        co_await http::async_read_header(connection.stream, buffer, parser, kNoThrow);
+        co_await http::async_read_header(connection.socket, buffer, parser, kNoThrow);
+    connection.disarm();
     if (header_ec) {
       if (is_parse_error(header_ec)) {
         malformed_requests_.increment();
@@ -267,11 +300,12 @@ asio::awaitable<void> HttpServer::serve(Worker& worker, tcp::socket socket) {
     if (!parser.is_done()) {
       if (expects_continue(parser.get())) {
         http::response<http::empty_body> go_on{http::status::continue_, 11};
-        co_await http::async_write(connection.stream, go_on, kNoThrow);
+        co_await http::async_write(connection.socket, go_on, kNoThrow);
       }
-      connection.stream.expires_after(options_.request_timeout);
+      connection.arm(options_.request_timeout);
       auto [body_ec, body_bytes] =
-          co_await http::async_read(connection.stream, buffer, parser, kNoThrow);
+          co_await http::async_read(connection.socket, buffer, parser, kNoThrow);
+      connection.disarm();
       if (body_ec) {
         if (is_parse_error(body_ec)) {
           malformed_requests_.increment();
@@ -309,12 +343,12 @@ asio::awaitable<void> HttpServer::serve(Worker& worker, tcp::socket socket) {
 
   forget(worker, connection);
   if (upgrade_request) {
-    connection.stream.expires_never();
-    co_await upgrade_handler_(connection.stream, *upgrade_request, connection.context);
+    beast::tcp_stream stream(std::move(connection.socket));
+    co_await upgrade_handler_(stream, *upgrade_request, connection.context);
     co_return;
   }
-  connection.stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
-  connection.stream.close();
+  connection.socket.shutdown(tcp::socket::shutdown_send, ignored);
+  connection.socket.close(ignored);
 }
 
 void HttpServer::forget(Worker& worker, Connection& connection) {

@@ -84,6 +84,7 @@ class HttpServer {
   boost::asio::awaitable<void> accept_loop();
   boost::asio::awaitable<void> serve(Worker& worker, boost::asio::ip::tcp::socket socket);
   boost::asio::awaitable<void> reject_busy(boost::asio::ip::tcp::socket socket);
+  boost::asio::awaitable<void> sweep_deadlines(Worker& worker);
   // Writes `response` (completed with version, keep-alive and, for HEAD,
   // headers only); true when the connection may carry another request.
   boost::asio::awaitable<bool> answer(Connection& connection, Response& response,

@@ -53,6 +53,7 @@ InsertOutcome SqliteLinkStore::insert(const Link& link) {
   }
   statement.bind_optional(6, link.user_id).bind(7, std::int64_t{link.custom_alias ? 1 : 0});
 
+  std::lock_guard one_writer(write_mutex_);
   return statement.step() == StepResult::kConstraintViolation ? InsertOutcome::kCodeTaken
                                                               : InsertOutcome::kInserted;
 }

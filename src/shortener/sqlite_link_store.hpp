@@ -2,6 +2,7 @@
 // several server processes on the same machine.
 #pragma once
 
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -27,6 +28,9 @@ class SqliteLinkStore final : public LinkStore {
 
  private:
   core::sqlite::ConnectionPool pool_;
+  // SQLite admits one writer at a time; queueing writers here instead of in
+  // SQLite's busy handler (which sleeps and retries) keeps insert latency flat.
+  std::mutex write_mutex_;
 };
 
 }  // namespace waypost::shortener
