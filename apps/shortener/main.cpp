@@ -2,14 +2,13 @@
 // the store, serves HTTP until SIGTERM or SIGINT, then shuts down gracefully.
 #include <CLI/CLI.hpp>
 #include <boost/url/parse.hpp>
-#include <filesystem>
-#include <fstream>
 #include <iostream>
 
 #include "core/blocking_pool.hpp"
 #include "core/http_server.hpp"
 #include "core/logging.hpp"
 #include "core/router.hpp"
+#include "core/server_flags.hpp"
 #include "shortener/service.hpp"
 #include "shortener/sqlite_link_store.hpp"
 
@@ -18,63 +17,28 @@ namespace {
 using namespace waypost;
 
 struct Settings {
-  core::HttpServerOptions http;
+  core::CommonServerSettings server{.database_path = "data/shortener.db"};
   shortener::ShortenerOptions shortener;
   std::string public_url;  // empty: derived from the bound address and port
-  std::string database_path = "data/shortener.db";
-  std::string port_file;
-  std::string log_level = "info";
-  int storage_threads = 4;
   std::vector<std::string> own_hosts;
   int migrate_to = -1;
   bool migrate_only = false;
 };
 
-// An option given in milliseconds for a duration of any unit.
-template <typename Duration>
-void add_duration_ms(CLI::App& app, const std::string& flag, Duration& target,
-                     const std::string& env, const std::string& help) {
-  using std::chrono::milliseconds;
-  app.add_option_function<long>(
-         flag,
-         [&target](long value) {
-           target = std::chrono::duration_cast<Duration>(milliseconds(value));
-         },
-         help)
-      ->envname(env)
-      ->check(CLI::PositiveNumber)
-      ->default_str(std::to_string(std::chrono::duration_cast<milliseconds>(target).count()));
-}
-
-void define_options(CLI::App& app, Settings& s) {
-  app.add_option("--address", s.http.address, "Address to listen on")
-      ->envname("SHORTENER_ADDRESS")
-      ->capture_default_str();
-  app.add_option("--port", s.http.port, "TCP port to listen on (0 picks a free one)")
-      ->envname("SHORTENER_PORT")
-      ->capture_default_str();
+void define_shortener_flags(CLI::App& app, Settings& s) {
   app.add_option("--public-url", s.public_url,
                  "Base URL of short links in API answers, e.g. https://sho.rt "
                  "(default: http://ADDRESS:PORT)")
       ->envname("SHORTENER_PUBLIC_URL");
-  app.add_option("--database", s.database_path, "SQLite database file (created if absent)")
-      ->envname("SHORTENER_DATABASE")
-      ->capture_default_str();
-  app.add_option("--io-threads", s.http.io_threads, "I/O threads (0: one per core)")
-      ->envname("SHORTENER_IO_THREADS")
-      ->capture_default_str();
-  app.add_option("--storage-threads", s.storage_threads, "Threads and connections for storage")
-      ->envname("SHORTENER_STORAGE_THREADS")
-      ->check(CLI::Range(1, 64))
-      ->capture_default_str();
   app.add_option("--cache-size", s.shortener.cache.capacity, "Links kept in the redirect cache")
       ->envname("SHORTENER_CACHE_SIZE")
       ->capture_default_str();
-  add_duration_ms(app, "--cache-ttl-ms", s.shortener.cache.ttl, "SHORTENER_CACHE_TTL_MS",
-                  "How long a cached link is trusted before the store is asked again");
-  add_duration_ms(app, "--negative-cache-ttl-ms", s.shortener.cache.absent_ttl,
-                  "SHORTENER_NEGATIVE_CACHE_TTL_MS",
-                  "How long an unknown code is remembered as absent");
+  core::add_milliseconds_flag(app, "--cache-ttl-ms", s.shortener.cache.ttl,
+                              "SHORTENER_CACHE_TTL_MS",
+                              "How long a cached link is trusted before the store is asked again");
+  core::add_milliseconds_flag(app, "--negative-cache-ttl-ms", s.shortener.cache.absent_ttl,
+                              "SHORTENER_NEGATIVE_CACHE_TTL_MS",
+                              "How long an unknown code is remembered as absent");
   app.add_option("--code-length", s.shortener.code_length, "Length of generated codes")
       ->envname("SHORTENER_CODE_LENGTH")
       ->check(CLI::Range(4, 32))
@@ -104,38 +68,11 @@ void define_options(CLI::App& app, Settings& s) {
   app.add_option("--own-host", s.own_hosts,
                  "Extra host names of this service that links may not point to (repeatable)")
       ->envname("SHORTENER_OWN_HOSTS");
-  app.add_option("--max-body-bytes", s.http.max_body_bytes, "Largest request body")
-      ->envname("SHORTENER_MAX_BODY_BYTES")
-      ->capture_default_str();
-  app.add_option("--max-header-bytes", s.http.max_header_bytes, "Largest request header block")
-      ->envname("SHORTENER_MAX_HEADER_BYTES")
-      ->capture_default_str();
-  app.add_option("--max-connections", s.http.max_connections, "Open connections at most")
-      ->envname("SHORTENER_MAX_CONNECTIONS")
-      ->capture_default_str();
-  add_duration_ms(app, "--header-timeout-ms", s.http.header_timeout, "SHORTENER_HEADER_TIMEOUT_MS",
-                  "Time allowed for a request's headers");
-  add_duration_ms(app, "--idle-timeout-ms", s.http.idle_timeout, "SHORTENER_IDLE_TIMEOUT_MS",
-                  "Keep-alive wait for the next request");
-  add_duration_ms(app, "--request-timeout-ms", s.http.request_timeout,
-                  "SHORTENER_REQUEST_TIMEOUT_MS",
-                  "Time allowed to read a body and write an answer");
-  add_duration_ms(app, "--shutdown-grace-ms", s.http.shutdown_grace, "SHORTENER_SHUTDOWN_GRACE_MS",
-                  "Time requests in flight get at shutdown");
-  app.add_option("--log-level", s.log_level, "trace, debug, info, warn, error or off")
-      ->envname("SHORTENER_LOG_LEVEL")
-      ->capture_default_str();
-  app.add_option("--port-file", s.port_file, "Write the bound port to this file once listening")
-      ->envname("SHORTENER_PORT_FILE");
 
   auto* migrate = app.add_subcommand("migrate", "Move the database schema to a version and exit");
   migrate->add_option("--to", s.migrate_to, "Target schema version (default: latest)");
   migrate->callback([&s] { s.migrate_only = true; });
 }
-
-}  // namespace
-
-namespace {
 
 bool is_wildcard(const std::string& address) {
   return address == "0.0.0.0" || address == "::" || address.empty();
@@ -147,14 +84,19 @@ std::vector<std::string> own_hosts(const Settings& s) {
   if (auto url = boost::urls::parse_absolute_uri(s.shortener.public_base_url)) {
     hosts.emplace_back(url->encoded_host());
   }
-  if (!is_wildcard(s.http.address)) {
-    hosts.push_back(s.http.address);
+  if (!is_wildcard(s.server.http.address)) {
+    hosts.push_back(s.server.http.address);
   }
   return hosts;
 }
 
+std::string default_public_url(const Settings& s, std::uint16_t port) {
+  auto host = is_wildcard(s.server.http.address) ? std::string("localhost") : s.server.http.address;
+  return "http://" + host + ":" + std::to_string(port);
+}
+
 int migrate(const Settings& s) {
-  core::sqlite::Database db(s.database_path);
+  core::sqlite::Database db(s.server.database_path);
   const auto& migrations = shortener::link_schema_migrations();
   int target = s.migrate_to >= 0 ? s.migrate_to : static_cast<int>(migrations.size());
   core::migrate_to(db, migrations, target);
@@ -162,29 +104,19 @@ int migrate(const Settings& s) {
   return 0;
 }
 
-void write_port_file(const std::string& path, std::uint16_t port) {
-  std::ofstream out(path + ".tmp");
-  out << port << "\n";
-  out.close();
-  std::filesystem::rename(path + ".tmp", path);
-}
-
 int serve(Settings& s) {
   auto log = core::logger("shortener");
-  shortener::SqliteLinkStore store(s.database_path, s.storage_threads);
-  log->info("database {} ready", s.database_path);
+  shortener::SqliteLinkStore store(s.server.database_path, s.server.storage_threads);
+  log->info("database {} ready", s.server.database_path);
 
-  core::BlockingPool storage_threads(s.storage_threads);
+  core::BlockingPool storage_threads(s.server.storage_threads);
   core::MetricsRegistry metrics;
   core::Router router(metrics);
-  core::HttpServer server(s.http, router.handler(), metrics);
+  core::HttpServer server(s.server.http, router.handler(), metrics);
   server.listen();
 
   s.shortener.public_base_url =
-      s.public_url.empty()
-          ? "http://" + (is_wildcard(s.http.address) ? std::string("localhost") : s.http.address) +
-                ":" + std::to_string(server.port())
-          : s.public_url;
+      s.public_url.empty() ? default_public_url(s, server.port()) : s.public_url;
   s.shortener.url_policy.own_hosts = own_hosts(s);
   shortener::SystemClock clock;
   shortener::ShortenerService service(s.shortener, store, storage_threads, clock, metrics);
@@ -192,8 +124,8 @@ int serve(Settings& s) {
 
   server.start();
   log->info("short links start with {}", s.shortener.public_base_url);
-  if (!s.port_file.empty()) {
-    write_port_file(s.port_file, server.port());
+  if (!s.server.port_file.empty()) {
+    core::write_port_file(s.server.port_file, server.port());
   }
 
   int signal = core::wait_for_termination_signal();
@@ -210,19 +142,17 @@ int serve(Settings& s) {
 int main(int argc, char** argv) {
   Settings settings;
   CLI::App app{"shortener-server: a URL shortener with a REST API and fast redirects"};
-  define_options(app, settings);
+  core::add_common_server_flags(app, "SHORTENER", settings.server);
+  define_shortener_flags(app, settings);
   CLI11_PARSE(app, argc, argv);
 
-  if (!core::configure_logging(settings.log_level)) {
-    std::cerr << "unknown --log-level '" << settings.log_level << "'\n";
+  if (!core::configure_logging(settings.server.log_level)) {
+    std::cerr << "unknown --log-level '" << settings.server.log_level << "'\n";
     return 2;
   }
 
   try {
-    auto parent = std::filesystem::path(settings.database_path).parent_path();
-    if (!parent.empty()) {
-      std::filesystem::create_directories(parent);
-    }
+    core::create_parent_directory(settings.server.database_path);
     return settings.migrate_only ? migrate(settings) : serve(settings);
   } catch (const std::exception& error) {
     core::logger("shortener")->critical("cannot run: {}", error.what());

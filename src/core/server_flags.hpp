@@ -1,0 +1,52 @@
+// Command-line flags and environment variables that every server binary
+// shares, so both services are configured the same way.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <chrono>
+#include <string>
+
+#include "core/http_server.hpp"
+
+namespace waypost::core {
+
+struct CommonServerSettings {
+  HttpServerOptions http{};
+  std::string database_path{};  // the binary sets its own default
+  std::string port_file{};
+  std::string log_level = "info";
+  int storage_threads = 4;
+};
+
+// Adds a flag given in milliseconds that sets a duration of any unit, also
+// read from the environment variable `env`.
+template <typename Duration>
+void add_milliseconds_flag(CLI::App& app, const std::string& flag, Duration& target,
+                           const std::string& env, const std::string& help) {
+  using std::chrono::milliseconds;
+  app.add_option_function<long>(
+         flag,
+         [&target](long value) {
+           target = std::chrono::duration_cast<Duration>(milliseconds(value));
+         },
+         help)
+      ->envname(env)
+      ->check(CLI::PositiveNumber)
+      ->default_str(std::to_string(std::chrono::duration_cast<milliseconds>(target).count()));
+}
+
+// Adds --address, --port, --port-file, --database, --io-threads,
+// --storage-threads, --max-connections, --max-body-bytes, --max-header-bytes,
+// the timeouts and --log-level, each also read from `env_prefix` + "_" + NAME
+// (for example SHORTENER_PORT). `settings` must outlive parsing.
+void add_common_server_flags(CLI::App& app, const std::string& env_prefix,
+                             CommonServerSettings& settings);
+
+// Creates the directory that will hold `file_path`, if it has one.
+void create_parent_directory(const std::string& file_path);
+
+// Writes `port` to `path` atomically (write, then rename), for supervisors and
+// tests that start a server on port 0.
+void write_port_file(const std::string& path, std::uint16_t port);
+
+}  // namespace waypost::core
