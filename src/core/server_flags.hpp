@@ -31,7 +31,7 @@ void add_milliseconds_flag(CLI::App& app, const std::string& flag, Duration& tar
          },
          help)
       ->envname(env)
-      ->check(CLI::PositiveNumber)
+      ->check(CLI::NonNegativeNumber)
       ->default_str(std::to_string(std::chrono::duration_cast<milliseconds>(target).count()));
 }
 
