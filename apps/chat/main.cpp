@@ -20,7 +20,7 @@ namespace {
 using namespace waypost;
 
 struct Settings {
-  core::CommonServerSettings server{.database_path = "data/chat.db"};
+  core::CommonServerSettings server;
   chat::ChatOptions chat;
   chat::AccountConfig accounts;
   chat::NotificationConfig notifications;
@@ -43,6 +43,10 @@ void define_chat_options(CLI::App& app, Settings& s) {
   core::add_milliseconds_flag(app, "--handshake-timeout-ms", s.chat.handshake_timeout,
                               "CHAT_HANDSHAKE_TIMEOUT_MS",
                               "Time allowed for WebSocket open and close");
+  core::add_milliseconds_flag(app, "--last-seen-interval-ms", s.chat.last_seen_interval,
+                              "CHAT_LAST_SEEN_INTERVAL_MS",
+                              "How often a connected user's last_seen is refreshed (0: only on "
+                              "connect and disconnect)");
   app.add_option("--max-message-bytes", s.chat.max_text_bytes, "Longest message text, in bytes")
       ->envname("CHAT_MAX_MESSAGE_BYTES")
       ->check(CLI::Range(1, 1 << 20))
@@ -184,6 +188,7 @@ int serve(Settings& s) {
 int main(int argc, char** argv) {
   Settings settings;
   settings.server.http.port = 8090;
+  settings.server.database_path = "data/chat.db";
   CLI::App app{"chat-server: real-time chat over WebSockets with a REST API"};
   core::add_common_server_flags(app, "CHAT", settings.server);
   define_chat_options(app, settings);

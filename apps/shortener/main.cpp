@@ -17,7 +17,7 @@ namespace {
 using namespace waypost;
 
 struct Settings {
-  core::CommonServerSettings server{.database_path = "data/shortener.db"};
+  core::CommonServerSettings server;
   shortener::ShortenerOptions shortener;
   std::string public_url;  // empty: derived from the bound address and port
   std::vector<std::string> own_hosts;
@@ -141,6 +141,7 @@ int serve(Settings& s) {
 
 int main(int argc, char** argv) {
   Settings settings;
+  settings.server.database_path = "data/shortener.db";
   CLI::App app{"shortener-server: a URL shortener with a REST API and fast redirects"};
   core::add_common_server_flags(app, "SHORTENER", settings.server);
   define_shortener_flags(app, settings);
