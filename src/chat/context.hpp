@@ -24,6 +24,9 @@ struct ChatOptions {
   std::chrono::milliseconds handshake_timeout{10'000};  // opening and closing handshakes
   std::size_t max_outgoing_frames = 4096;  // a client this far behind is closed with 1008
   int sync_page_size = 200;
+  // How often a connected session refreshes its user's last_seen; 0: only on
+  // connect and disconnect.
+  std::chrono::milliseconds last_seen_interval{60'000};
   RateLimit send_limit{20, 40};
   RateLimit typing_limit{2, 5};
 };

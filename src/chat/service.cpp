@@ -81,6 +81,20 @@ std::string bearer_token(const Request& request) {
   return query_param(request, "token").value_or("");
 }
 
+// The reconnect cursor of an upgrade, `?cursor=N`: nothing when absent, an
+// empty optional inside when present but not a non-negative integer.
+std::optional<std::optional<MessageId>> connect_cursor(const Request& request) {
+  auto text = query_param(request, "cursor");
+  if (!text) {
+    return std::nullopt;
+  }
+  auto value = parse_int(*text);
+  if (!value || *value < 0) {
+    return std::optional<MessageId>();
+  }
+  return std::optional<MessageId>(MessageId{*value});
+}
+
 Response unauthorized() {
   auto response = error_response(http::status::unauthorized, "unauthorized",
                                  "Send a valid token as 'Authorization: Bearer TOKEN'.");
@@ -564,6 +578,7 @@ asio::awaitable<void> ChatService::upgrade(beast::tcp_stream& stream, Request& r
                                            const core::RequestContext& connection) {
   std::optional<Response> refusal;
   std::optional<User> user;
+  auto cursor = connect_cursor(request);
   if (request_path(request) != "/ws") {
     refusal = error_response(http::status::not_found, "not_found", "WebSockets live at /ws.");
   } else {
@@ -571,6 +586,9 @@ asio::awaitable<void> ChatService::upgrade(beast::tcp_stream& stream, Request& r
     if (!user) {
       context_.metrics.unauthorized_upgrades.increment();
       refusal = unauthorized();
+    } else if (cursor && !*cursor) {
+      refusal = error_response(http::status::bad_request, "invalid_query",
+                               "'cursor' must be 0 or a message_id.");
     }
   }
 
@@ -584,8 +602,9 @@ asio::awaitable<void> ChatService::upgrade(beast::tcp_stream& stream, Request& r
     co_return;
   }
 
-  auto session = std::make_shared<WebSocketSession>(context_, std::move(stream), std::move(*user),
-                                                    connection.connection_id);
+  auto session =
+      std::make_shared<WebSocketSession>(context_, std::move(stream), std::move(*user),
+                                         connection.connection_id, cursor.value_or(std::nullopt));
   co_await session->run(request);
 }
 

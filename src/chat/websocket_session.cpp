@@ -66,13 +66,16 @@ Frame presence_frame(const User& user, bool online) {
 }  // namespace
 
 WebSocketSession::WebSocketSession(ChatContext& context, beast::tcp_stream&& stream, User user,
-                                   std::uint64_t connection_id)
+                                   std::uint64_t connection_id,
+                                   std::optional<MessageId> connect_cursor)
     : context_(context),
       ws_(std::move(stream)),
       user_(std::move(user)),
       connection_id_(connection_id),
       wake_writer_(ws_.get_executor()),
-      space_(ws_.get_executor()) {
+      space_(ws_.get_executor()),
+      seen_timer_(ws_.get_executor()),
+      connect_cursor_(connect_cursor) {
   context_.metrics.sessions.add(1);
 }
 
@@ -96,12 +99,19 @@ asio::awaitable<void> WebSocketSession::run(core::Request& request) {
   }
 
   context_.metrics.sessions_opened.increment();
+  // Hold live frames from the moment of attaching, so that none can overtake
+  // the replay of older messages.
+  syncing_ = connect_cursor_.has_value();
   auto attachment = context_.hub.attach(user_.id, shared_from_this());
   session_id_ = attachment.session_id;
   log->debug("connection {}: session {} of user {}", connection_id_, session_id_, user_.username);
   asio::co_spawn(ws_.get_executor(), write_loop(shared_from_this()), asio::detached);
+  asio::co_spawn(ws_.get_executor(), last_seen_loop(shared_from_this()), asio::detached);
 
   try {
+    if (connect_cursor_) {
+      co_await replay(*connect_cursor_);
+    }
     co_await announce_presence(true);
     co_await read_loop();
   } catch (const std::exception& error) {
@@ -112,6 +122,7 @@ asio::awaitable<void> WebSocketSession::run(core::Request& request) {
   reading_done_ = true;
   wake_writer_.cancel();
   space_.cancel();
+  seen_timer_.cancel();
   bool went_offline = context_.hub.detach(user_.id, session_id_);
   try {
     if (went_offline) {
@@ -168,6 +179,31 @@ asio::awaitable<void> WebSocketSession::write_loop(std::shared_ptr<WebSocketSess
     }
     if (outgoing_.size() <= low_water) {
       space_.cancel();
+    }
+  }
+  (void)self;  // kept the session alive until here
+}
+
+asio::awaitable<void> WebSocketSession::last_seen_loop(std::shared_ptr<WebSocketSession> self) {
+  const auto interval = context_.options.last_seen_interval;
+  if (interval <= std::chrono::milliseconds::zero()) {
+    co_return;
+  }
+  while (!reading_done_) {
+    seen_timer_.expires_after(interval);
+    co_await seen_timer_.async_wait(kNoThrow);
+    if (reading_done_) {
+      break;
+    }
+
+    auto record = [this] { return context_.accounts.record_seen(user_.id); };
+    try {
+      co_await context_.storage.run(std::move(record));
+    } catch (const core::sqlite::DatabaseError& error) {
+      // Presence stays right in memory; only the stored time lags behind.
+      context_.metrics.storage_errors.increment();
+      core::logger("chat")->warn("connection {}: last_seen not recorded: {}", connection_id_,
+                                 error.what());
     }
   }
   (void)self;  // kept the session alive until here
@@ -372,36 +408,26 @@ asio::awaitable<void> WebSocketSession::on_read(const json::object& frame) {
 }
 
 asio::awaitable<void> WebSocketSession::on_sync(const json::object& frame) {
-  auto cursor_value = int_field(frame, "cursor");
-  if (!cursor_value || *cursor_value < 0) {
+  auto cursor = int_field(frame, "cursor");
+  if (!cursor || *cursor < 0) {
     context_.metrics.rejected_frames.increment();
     send_error("missing_field", "'sync' needs a cursor (0 or a message_id).");
     co_return;
   }
+  co_await replay(MessageId{*cursor});
+}
 
+asio::awaitable<void> WebSocketSession::replay(MessageId cursor) {
   syncing_ = true;
-  MessageId cursor{*cursor_value};
   MessageId last_sent = cursor;
   int page_size = std::max(1, std::min(context_.options.sync_page_size,
                                        static_cast<int>(context_.options.max_outgoing_frames / 4)));
   bool more = true;
   std::vector<ConversationId> gaps_reported;
   while (more && !reading_done_) {
-    auto fetch = [this, cursor, page_size] {
-      auto page = context_.messages.messages_after(user_.id, cursor, page_size);
-      if (page) {
-        for (const auto& message : page->messages) {
-          if (!names_.contains(message.sender)) {
-            auto sender = context_.accounts.find_user(message.sender);
-            names_[message.sender] = sender ? sender->username : std::string();
-          }
-        }
-      }
-      return page;
-    };
-    auto page = co_await context_.storage.run(std::move(fetch));
+    auto page = co_await fetch_sync_page(cursor, page_size);
     if (!page) {
-      send_error("internal_error", "Sync failed; retry with the same cursor.");
+      send_error("internal_error", "Sync failed; sync again from the cursor of sync_done.");
       break;
     }
 
@@ -423,6 +449,7 @@ asio::awaitable<void> WebSocketSession::on_sync(const json::object& frame) {
       body["type"] = "message";
       enqueue(make_frame(wire::frame(body)));
       last_sent = message.id;
+      replayed_through_ = std::max(replayed_through_, message.id);
     }
     cursor = page->next_cursor;
     more = more && page->has_more;
@@ -430,11 +457,35 @@ asio::awaitable<void> WebSocketSession::on_sync(const json::object& frame) {
   }
 
   enqueue(make_frame(wire::frame({{"type", "sync_done"}, {"cursor", to_int(last_sent)}})));
-  syncing_ = false;
-  while (!held_.empty()) {
-    enqueue(std::move(held_.front()));
-    held_.pop_front();
+  release_held();
+}
+
+asio::awaitable<std::optional<SyncPage>> WebSocketSession::fetch_sync_page(MessageId cursor,
+                                                                           int limit) {
+  auto fetch = [this, cursor, limit] {
+    auto page = context_.messages.messages_after(user_.id, cursor, limit);
+    if (page) {
+      for (const auto& message : page->messages) {
+        if (!names_.contains(message.sender)) {
+          auto sender = context_.accounts.find_user(message.sender);
+          names_[message.sender] = sender ? sender->username : std::string();
+        }
+      }
+    }
+    return page;
+  };
+  try {
+    auto page = co_await context_.storage.run(std::move(fetch));
+    if (page) {
+      co_return std::move(*page);
+    }
+    core::logger("chat")->error("connection {}: sync failed: {}", connection_id_,
+                                page.error().message());
+  } catch (const core::sqlite::DatabaseError& error) {
+    context_.metrics.storage_errors.increment();
+    core::logger("chat")->error("connection {}: sync failed: {}", connection_id_, error.what());
   }
+  co_return std::nullopt;
 }
 
 asio::awaitable<void> WebSocketSession::wait_for_space() {
@@ -478,7 +529,7 @@ asio::awaitable<void> WebSocketSession::announce_presence(bool online) {
 
 void WebSocketSession::push(Frame frame) {
   auto self = shared_from_this();
-  asio::post(ws_.get_executor(), [self, frame] { self->enqueue(frame); });
+  asio::post(ws_.get_executor(), [self, frame] { self->deliver_live(std::nullopt, frame); });
 }
 
 void WebSocketSession::push_message(MessageId id, Frame frame) {
@@ -497,6 +548,13 @@ void WebSocketSession::on_live_message(MessageId id, Frame frame) {
   if (!first_live_) {
     first_live_ = id;
   }
+  if (id <= replayed_through_) {
+    return;  // committed before a replay read it, so the client has it already
+  }
+  deliver_live(id, std::move(frame));
+}
+
+void WebSocketSession::deliver_live(std::optional<MessageId> id, Frame frame) {
   if (!syncing_) {
     enqueue(std::move(frame));
     return;
@@ -506,7 +564,19 @@ void WebSocketSession::on_live_message(MessageId id, Frame frame) {
     request_close(websocket::close_code::policy_error, "too far behind");
     return;
   }
-  held_.push_back(std::move(frame));
+  held_.push_back({id, std::move(frame)});
+}
+
+void WebSocketSession::release_held() {
+  syncing_ = false;
+  while (!held_.empty()) {
+    auto next = std::move(held_.front());
+    held_.pop_front();
+    if (next.id && *next.id <= replayed_through_) {
+      continue;  // the replay read it after it was held
+    }
+    enqueue(std::move(next.frame));
+  }
 }
 
 void WebSocketSession::enqueue(Frame frame) {

@@ -29,9 +29,12 @@ class WebSocketSession final : public Endpoint,
                                public std::enable_shared_from_this<WebSocketSession> {
  public:
   // Takes over `stream`, whose peer is already authenticated as `user`.
-  // `context` must outlive the session.
+  // `context` must outlive the session. With a `connect_cursor` (the upgrade's
+  // `?cursor=`), the session replays every message after it before it writes
+  // any live frame, as if the client had sent `sync` before anything else.
   WebSocketSession(ChatContext& context, boost::beast::tcp_stream&& stream, User user,
-                   std::uint64_t connection_id);
+                   std::uint64_t connection_id,
+                   std::optional<MessageId> connect_cursor = std::nullopt);
   ~WebSocketSession() override;
 
   // Accepts the upgrade `request` and serves the connection until it closes.
@@ -48,6 +51,8 @@ class WebSocketSession final : public Endpoint,
 
   Awaitable read_loop();
   Awaitable write_loop(std::shared_ptr<WebSocketSession> self);
+  // Refreshes last_seen every options.last_seen_interval until the session ends.
+  Awaitable last_seen_loop(std::shared_ptr<WebSocketSession> self);
   Awaitable handle(const std::string& text);
   Awaitable dispatch(const std::string& type, const boost::json::object& frame);
 
@@ -55,6 +60,13 @@ class WebSocketSession final : public Endpoint,
   Awaitable on_typing(const boost::json::object& frame);
   Awaitable on_read(const boost::json::object& frame);
   Awaitable on_sync(const boost::json::object& frame);
+
+  // Sends every message after `cursor` that did not come, and will not come,
+  // live; then `sync_done`, then the live frames held back meanwhile.
+  Awaitable replay(MessageId cursor);
+  // One page of sync with sender names resolved; nothing on a storage fault,
+  // which is logged and counted.
+  boost::asio::awaitable<std::optional<SyncPage>> fetch_sync_page(MessageId cursor, int limit);
 
   // Presence: tell contacts this user came online or went offline; on coming
   // online also tell this session which contacts are online.
@@ -68,6 +80,11 @@ class WebSocketSession final : public Endpoint,
                   std::string_view client_message_id = {});
   void on_stored(const std::string& client_message_id, const Result<Ack>& result);
   void on_live_message(MessageId id, Frame frame);
+  // Sends a frame from the Hub, or holds it back while a replay runs. `id` is
+  // set for stored messages.
+  void deliver_live(std::optional<MessageId> id, Frame frame);
+  // Ends a replay: sends what was held back, except messages the replay sent.
+  void release_held();
   void request_close(CloseCode code, std::string_view reason);
 
   ChatContext& context_;
@@ -79,15 +96,24 @@ class WebSocketSession final : public Endpoint,
   std::deque<Frame> outgoing_;
   boost::asio::steady_timer wake_writer_;  // cancelled when there is something to do
   boost::asio::steady_timer space_;        // cancelled when the queue drains
+  boost::asio::steady_timer seen_timer_;   // next periodic last_seen write
   std::optional<boost::beast::websocket::close_reason> close_;  // to send, then stop writing
   bool reading_done_ = false;
 
   // Reconnect sync. Live messages form a suffix of ids from first_live_ on
   // (the Hub fans out in commit order), so sync replays only ids below it and
-  // holds live messages back while it runs, keeping the client's view in id order.
+  // holds live frames back while it runs, keeping the client's view in id order.
+  // A message is committed before it is fanned out, so a replay may read one
+  // whose live copy is still on its way: replayed_through_ drops that copy.
+  struct HeldFrame {
+    std::optional<MessageId> id;  // set for stored messages
+    Frame frame;
+  };
+  std::optional<MessageId> connect_cursor_;
   std::optional<MessageId> first_live_;
+  MessageId replayed_through_{0};  // largest id a replay has sent
   bool syncing_ = false;
-  std::deque<Frame> held_;
+  std::deque<HeldFrame> held_;
   std::unordered_map<UserId, std::string> names_;  // sender names seen by sync
 };
 

@@ -1,7 +1,10 @@
 // Integration tests: the real chat-server binary on port 0, over real sockets.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
+#include <iterator>
+#include <limits>
 #include <map>
 #include <mutex>
 #include <set>
@@ -161,6 +164,34 @@ TEST_F(ChatServer, WebSocketUpgradeWithoutValidTokenIs401) {
   ws.handshake(response, "127.0.0.1", "/ws?token=bogus", ec);
   EXPECT_TRUE(ec);
   EXPECT_EQ(response.result_int(), 401u);
+}
+
+TEST_F(ChatServer, WebSocketUpgradeAcceptsTheTokenAsAQueryParameter) {
+  start();
+  auto alice = register_and_login(port(), "alice");
+  register_and_login(port(), "bob");
+  WsClient browser(port(), "", "/ws?token=" + alice.token);
+
+  browser.send(send_frame("q-1", "from a browser", std::nullopt, "bob"));
+  auto ack = browser.next_of("ack");
+  ASSERT_TRUE(ack);
+  EXPECT_EQ(ack->at("client_message_id"), "q-1");
+  EXPECT_NO_THROW(browser.round_trip());
+}
+
+TEST_F(ChatServer, WebSocketUpgradeWithMalformedCursorIs400) {
+  start();
+  auto alice = register_and_login(port(), "alice");
+  for (std::string cursor : {"-1", "abc", ""}) {
+    asio::io_context io;
+    websocket::stream<tcp::socket> ws(io);
+    ws.next_layer().connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port()));
+    websocket::response_type response;
+    beast::error_code ec;
+    ws.handshake(response, "127.0.0.1", "/ws?token=" + alice.token + "&cursor=" + cursor, ec);
+    EXPECT_TRUE(ec) << cursor;
+    EXPECT_EQ(response.result_int(), 400u) << cursor;
+  }
 }
 
 TEST_F(ChatServer, HealthReadinessAndMetricsAnswer) {
@@ -377,6 +408,109 @@ TEST_F(ChatServer, SyncAfterReconnectReturnsExactlyTheMissedMessages) {
   EXPECT_EQ(replayed, (std::vector<std::string>{"s-1", "s-2", "s-3"}));
 }
 
+// Sends messages to a group from its own thread, a few ahead of their acks,
+// until stopped (or `limit` are sent); records the acked ids in commit order.
+class BackgroundSender {
+ public:
+  BackgroundSender(std::uint16_t port, const Account& from, std::int64_t group, int limit)
+      : thread_(
+            [this, port, token = from.token, group, limit] { run(port, token, group, limit); }) {}
+  ~BackgroundSender() { finish(); }
+
+  int acked() const { return acked_count_; }
+
+  // Stops sending, waits for the outstanding acks and returns every acked id.
+  std::vector<std::int64_t> finish() {
+    stop_ = true;
+    if (thread_.joinable()) {
+      thread_.join();
+    }
+    return acked_ids_;
+  }
+
+ private:
+  void run(std::uint16_t port, const std::string& token, std::int64_t group, int limit) {
+    constexpr int kWindow = 8;
+    WsClient client(port, token);
+    int sent = 0;
+    while (true) {
+      bool may_send = !stop_ && sent < limit;
+      while (may_send && sent - acked_count_ < kWindow) {
+        client.send(
+            send_frame("bg-" + std::to_string(sent), "live " + std::to_string(sent), group));
+        ++sent;
+      }
+      if (acked_count_ == sent) {
+        if (!may_send) {
+          return;
+        }
+        continue;
+      }
+      auto ack = client.next_of("ack");
+      if (!ack) {
+        return;  // the test then misses the unacknowledged ids
+      }
+      acked_ids_.push_back(ack->at("message_id").as_int64());
+      acked_count_ = static_cast<int>(acked_ids_.size());
+    }
+  }
+
+  std::atomic<bool> stop_{false};
+  std::atomic<int> acked_count_{0};
+  std::vector<std::int64_t> acked_ids_;  // written by thread_ only until it is joined
+  std::thread thread_;
+};
+
+TEST_F(ChatServer, ReconnectWithCursorReplaysEveryMissedMessageOnceBeforeAnyLiveOne) {
+  start({"--send-rate", "100000", "--send-burst", "100000"});
+  auto alice = register_and_login(port(), "alice");
+  auto bob = register_and_login(port(), "bob");
+  auto group = create_group(alice, {&bob});
+
+  auto bob_first = std::make_unique<WsClient>(port(), bob.token);
+  BackgroundSender sender(port(), alice, group, 5000);
+  std::int64_t cursor = 0;
+  for (int seen = 0; seen < 10; ++seen) {
+    auto message = bob_first->next_of("message");
+    ASSERT_TRUE(message);
+    cursor = message->at("message_id").as_int64();
+  }
+  bob_first->close();
+  bob_first.reset();
+  int acked_at_disconnect = sender.acked();
+  ASSERT_TRUE(poll_until([&] { return sender.acked() >= acked_at_disconnect + 50; }, 10s));
+
+  // Reconnect while the sender keeps going; stop it once live delivery resumed.
+  WsClient bob_again(port(), bob.token, "/ws?cursor=" + std::to_string(cursor));
+  std::vector<std::int64_t> received;
+  std::size_t replayed = 0;
+  bool synced = false;
+  while (!synced || received.size() < replayed + 20) {
+    auto frame = bob_again.next();
+    ASSERT_TRUE(frame) << "received " << received.size() << ", synced " << synced;
+    if (frame->at("type") == "sync_done") {
+      synced = true;
+      replayed = received.size();
+    } else if (frame->at("type") == "message") {
+      received.push_back(frame->at("message_id").as_int64());
+    }
+  }
+  auto acked = sender.finish();
+  ASSERT_FALSE(acked.empty());
+  while (received.back() < acked.back()) {
+    auto message = bob_again.next_of("message");
+    ASSERT_TRUE(message) << "missing messages after " << received.back();
+    received.push_back(message->at("message_id").as_int64());
+  }
+
+  std::vector<std::int64_t> missed;
+  std::copy_if(acked.begin(), acked.end(), std::back_inserter(missed),
+               [cursor](std::int64_t id) { return id > cursor; });
+  EXPECT_GE(replayed, 50u) << "the replay covered the disconnected time";
+  EXPECT_TRUE(std::is_sorted(acked.begin(), acked.end())) << "acks come in commit order";
+  EXPECT_EQ(received, missed) << "each missed message exactly once, in server order";
+}
+
 TEST_F(ChatServer, EveryAckedMessageSurvivesKillNineExactlyOnce) {
   std::vector<std::string> unlimited{"--send-rate", "100000", "--send-burst", "100000"};
   start(unlimited);
@@ -493,6 +627,23 @@ TEST_F(ChatServer, ClientThatStopsAnsweringPingsIsDroppedAndShownOffline) {
   EXPECT_TRUE(next_presence(watcher, "alice", false, 5s));
 }
 
+TEST_F(ChatServer, LastSeenIsRefreshedPeriodicallyWhileConnected) {
+  start({"--last-seen-interval-ms", "100"});
+  auto alice = register_and_login(port(), "alice");
+  auto bob = register_and_login(port(), "bob");
+  create_group(alice, {&bob});
+  auto last_seen = [&] {
+    auto presence = call(V::get, "/api/v1/presence?users=alice", bob).body.at("presence");
+    return presence.at(0).at("last_seen").as_int64();
+  };
+
+  WsClient connected(port(), alice.token);
+  connected.round_trip();  // the connect has recorded last_seen
+  auto at_connect = last_seen();
+  EXPECT_TRUE(poll_until([&] { return last_seen() > at_connect; }, 5s))
+      << "last_seen moves on while alice stays connected";
+}
+
 // --- Offline notifications -------------------------------------------------------------
 
 // An HTTP receiver on a thread that answers 500 to the first `failures`
@@ -579,6 +730,26 @@ TEST_F(ChatServer, WebhookNotificationArrivesOnTheThirdAttemptAfterTwoFailures) 
   EXPECT_EQ(metric(port(), "chat_notifications_failed_total"), 2);
 }
 
+TEST_F(ChatServer, NotificationIsDeadLetteredWhenEveryWebhookAttemptFails) {
+  WebhookReceiver receiver(std::numeric_limits<int>::max());
+  start({"--webhook-url", receiver.url(), "--notify-max-attempts", "2", "--notify-backoff-ms", "50",
+         "--notify-coalesce-ms", "0", "--notify-poll-ms", "50"});
+  auto alice = register_and_login(port(), "alice");
+  register_and_login(port(), "bob");  // offline throughout
+  WsClient sender(port(), alice.token);
+
+  sender.send(send_frame("d-1", "anyone?", std::nullopt, "bob"));
+  ASSERT_TRUE(sender.next_of("ack"));
+  ASSERT_TRUE(poll_until(
+      [&] { return metric(port(), "chat_notifications_dead_lettered_total") == 1; }, 10s));
+
+  EXPECT_EQ(receiver.bodies().size(), 2u) << "no attempt after the last one";
+  EXPECT_EQ(metric(port(), "chat_notifications_failed_total"), 1);
+  EXPECT_EQ(metric(port(), "chat_notifications_sent_total"), 0);
+  EXPECT_EQ(http_call(port(), V::get, "/healthz").status, 200u);
+  EXPECT_NO_THROW(sender.round_trip());
+}
+
 // --- Bad input ----------------------------------------------------------------------
 
 TEST_F(ChatServer, OversizedFrameClosesWith1009) {
@@ -619,6 +790,46 @@ TEST_F(ChatServer, FragmentedPingClosesWith1002) {
   RawWsClient raw(port(), alice.token);
   raw.send_frame("abc", {.fin = false, .opcode = 0x9});
   EXPECT_EQ(raw.read_close_code(), 1002);
+}
+
+// Sends one raw frame that breaks the protocol from alice's connection and
+// expects it closed with 1002 while bob's connection keeps working.
+void expect_violation_closes_only_its_connection(std::uint16_t port, const std::string& payload,
+                                                 FrameBits bits) {
+  auto alice = register_and_login(port, "alice");
+  auto bob = register_and_login(port, "bob");
+  WsClient bystander(port, bob.token);
+  bystander.round_trip();
+
+  RawWsClient raw(port, alice.token);
+  raw.send_frame(payload, bits);
+  EXPECT_EQ(raw.read_close_code(), 1002);
+  EXPECT_NO_THROW(bystander.round_trip());
+  EXPECT_FALSE(bystander.closed());
+}
+
+std::string close_payload(int code) {
+  return {static_cast<char>(code >> 8), static_cast<char>(code & 0xff)};
+}
+
+TEST_F(ChatServer, OversizedPingClosesWith1002) {
+  start();
+  expect_violation_closes_only_its_connection(port(), std::string(126, 'p'), {.opcode = 0x9});
+}
+
+TEST_F(ChatServer, CloseFrameWithCode1005ClosesWith1002) {
+  start();
+  expect_violation_closes_only_its_connection(port(), close_payload(1005), {.opcode = 0x8});
+}
+
+TEST_F(ChatServer, CloseFrameWithCode1006ClosesWith1002) {
+  start();
+  expect_violation_closes_only_its_connection(port(), close_payload(1006), {.opcode = 0x8});
+}
+
+TEST_F(ChatServer, UnknownOpcodeClosesWith1002) {
+  start();
+  expect_violation_closes_only_its_connection(port(), R"({"type":"ping"})", {.opcode = 0x3});
 }
 
 TEST_F(ChatServer, MalformedFramesGetErrorFramesAndTheConnectionStaysUsable) {

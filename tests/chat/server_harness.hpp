@@ -209,13 +209,18 @@ inline Account register_and_login(std::uint16_t port, const std::string& name) {
 // a client that is not waiting answers no pings.
 class WsClient {
  public:
-  WsClient(std::uint16_t port, const std::string& token) : ws_(io_) {
+  // Upgrades `target` (e.g. "/ws?cursor=7"), sending `token` as a bearer
+  // header unless it is empty (then the target must carry `?token=`).
+  WsClient(std::uint16_t port, const std::string& token, const std::string& target = "/ws")
+      : ws_(io_) {
     auto& socket = ws_.next_layer();
     socket.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
-    ws_.set_option(websocket::stream_base::decorator([token](websocket::request_type& request) {
-      request.set(http::field::authorization, "Bearer " + token);
-    }));
-    ws_.handshake("127.0.0.1", "/ws");
+    if (!token.empty()) {
+      ws_.set_option(websocket::stream_base::decorator([token](websocket::request_type& request) {
+        request.set(http::field::authorization, "Bearer " + token);
+      }));
+    }
+    ws_.handshake("127.0.0.1", target);
   }
 
   void send(const json::object& frame) { ws_.write(asio::buffer(json::serialize(frame))); }
