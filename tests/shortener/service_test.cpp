@@ -8,6 +8,7 @@
 #include <boost/asio/use_future.hpp>
 #include <boost/json.hpp>
 #include <filesystem>
+#include <set>
 
 #include "shortener/sqlite_link_store.hpp"
 
@@ -116,6 +117,76 @@ TEST_F(ShortenerServiceTest, CreatedAtComesFromTheClock) {
   auto reply = post({{"long_url", "https://example.com/"}});
   auto body = json::parse(reply.body());
   EXPECT_EQ(body.at("created_at").as_string(), "2029-12-31T00:00:00Z");
+}
+
+// A store whose first inserts report the drawn code as taken, as another
+// process sharing the database would.
+class CollidingStore final : public LinkStore {
+ public:
+  CollidingStore(LinkStore& real, int collisions) : real_(real), collisions_left_(collisions) {}
+
+  InsertOutcome insert(const Link& link) override {
+    attempted_codes.push_back(link.code);
+    if (collisions_left_ > 0) {
+      --collisions_left_;
+      return InsertOutcome::kCodeTaken;
+    }
+    return real_.insert(link);
+  }
+  std::optional<Link> find(std::string_view code) override { return real_.find(code); }
+  void check_ready() override { real_.check_ready(); }
+
+  std::vector<std::string> attempted_codes;
+
+ private:
+  LinkStore& real_;
+  int collisions_left_;
+};
+
+TEST_F(ShortenerServiceTest, TakenGeneratedCodesAreDrawnAgainInvisibly) {
+  CollidingStore colliding(store_, 3);
+  core::MetricsRegistry metrics;
+  core::Router router(metrics);
+  ShortenerService service(ShortenerOptions{}, colliding, storage_threads_, clock_, metrics);
+  service.register_routes(router);
+
+  core::Request request{http::verb::post, "/api/v1/shorten", 11};
+  request.set(http::field::content_type, "application/json");
+  request.body() = R"({"long_url": "https://example.com/"})";
+  boost::asio::io_context io;
+  core::RequestContext context;
+  auto answer =
+      boost::asio::co_spawn(io, router.dispatch(request, context), boost::asio::use_future);
+  io.run();
+  auto reply = answer.get();
+
+  ASSERT_EQ(reply.result_int(), 201u) << reply.body();
+  ASSERT_EQ(colliding.attempted_codes.size(), 4u);
+  std::set<std::string> distinct(colliding.attempted_codes.begin(),
+                                 colliding.attempted_codes.end());
+  EXPECT_EQ(distinct.size(), 4u);
+  EXPECT_EQ(json::parse(reply.body()).at("code").as_string(), colliding.attempted_codes.back());
+  EXPECT_NE(metrics.render().find("shortener_code_collisions_total 3"), std::string::npos);
+}
+
+TEST_F(ShortenerServiceTest, CustomAliasIsNeverRedrawn) {
+  CollidingStore colliding(store_, 1);
+  core::MetricsRegistry metrics;
+  core::Router router(metrics);
+  ShortenerService service(ShortenerOptions{}, colliding, storage_threads_, clock_, metrics);
+  service.register_routes(router);
+
+  core::Request request{http::verb::post, "/api/v1/shorten", 11};
+  request.set(http::field::content_type, "application/json");
+  request.body() = R"({"long_url": "https://example.com/", "custom_alias": "mine"})";
+  boost::asio::io_context io;
+  core::RequestContext context;
+  auto answer =
+      boost::asio::co_spawn(io, router.dispatch(request, context), boost::asio::use_future);
+  io.run();
+
+  EXPECT_EQ(answer.get().result_int(), 409u);
+  EXPECT_EQ(colliding.attempted_codes, std::vector<std::string>{"mine"});
 }
 
 }  // namespace
