@@ -2,7 +2,6 @@
 // migrates and opens the database, serves REST and WebSockets until SIGTERM or
 // SIGINT, then closes every WebSocket with 1001 and shuts down gracefully.
 #include <CLI/CLI.hpp>
-#include <iostream>
 
 #include "chat/context.hpp"
 #include "chat/notifier.hpp"
@@ -27,8 +26,6 @@ struct Settings {
   chat::NotifierOptions notifier;
   std::string webhook_url;
   int password_threads = 2;
-  int migrate_to = -1;
-  bool migrate_only = false;
 };
 
 void define_chat_options(CLI::App& app, Settings& s) {
@@ -108,15 +105,6 @@ void define_notification_options(CLI::App& app, Settings& s) {
                               "How often the worker looks for due notifications");
 }
 
-int migrate(const Settings& s) {
-  core::sqlite::Database db(s.server.database_path);
-  const auto& migrations = chat::chat_migrations();
-  int target = s.migrate_to >= 0 ? s.migrate_to : static_cast<int>(migrations.size());
-  core::migrate_to(db, migrations, target);
-  std::cout << "schema version " << core::current_schema_version(db) << "\n";
-  return 0;
-}
-
 std::unique_ptr<chat::NotificationSink> make_sink(const Settings& s) {
   if (s.webhook_url.empty()) {
     return std::make_unique<chat::LogSink>();
@@ -193,23 +181,9 @@ int main(int argc, char** argv) {
   core::add_common_server_flags(app, "CHAT", settings.server);
   define_chat_options(app, settings);
   define_notification_options(app, settings);
-  auto* migrate_command =
-      app.add_subcommand("migrate", "Move the database schema to a version and exit");
-  migrate_command->add_option("--to", settings.migrate_to,
-                              "Target schema version (default: latest)");
-  migrate_command->callback([&settings] { settings.migrate_only = true; });
+  core::add_migrate_subcommand(app, settings.server);
   CLI11_PARSE(app, argc, argv);
 
-  if (!core::configure_logging(settings.server.log_level)) {
-    std::cerr << "unknown --log-level '" << settings.server.log_level << "'\n";
-    return 2;
-  }
-
-  try {
-    core::create_parent_directory(settings.server.database_path);
-    return settings.migrate_only ? migrate(settings) : serve(settings);
-  } catch (const std::exception& error) {
-    core::logger("chat")->critical("cannot run: {}", error.what());
-    return 1;
-  }
+  return core::run_server(settings.server, "chat", chat::chat_migrations(),
+                          [&settings] { return serve(settings); });
 }

@@ -2,7 +2,6 @@
 // the store, serves HTTP until SIGTERM or SIGINT, then shuts down gracefully.
 #include <CLI/CLI.hpp>
 #include <boost/url/parse.hpp>
-#include <iostream>
 
 #include "core/blocking_pool.hpp"
 #include "core/http_server.hpp"
@@ -21,8 +20,6 @@ struct Settings {
   shortener::ShortenerOptions shortener;
   std::string public_url;  // empty: derived from the bound address and port
   std::vector<std::string> own_hosts;
-  int migrate_to = -1;
-  bool migrate_only = false;
 };
 
 void define_shortener_flags(CLI::App& app, Settings& s) {
@@ -68,10 +65,6 @@ void define_shortener_flags(CLI::App& app, Settings& s) {
   app.add_option("--own-host", s.own_hosts,
                  "Extra host names of this service that links may not point to (repeatable)")
       ->envname("SHORTENER_OWN_HOSTS");
-
-  auto* migrate = app.add_subcommand("migrate", "Move the database schema to a version and exit");
-  migrate->add_option("--to", s.migrate_to, "Target schema version (default: latest)");
-  migrate->callback([&s] { s.migrate_only = true; });
 }
 
 bool is_wildcard(const std::string& address) {
@@ -93,15 +86,6 @@ std::vector<std::string> own_hosts(const Settings& s) {
 std::string default_public_url(const Settings& s, std::uint16_t port) {
   auto host = is_wildcard(s.server.http.address) ? std::string("localhost") : s.server.http.address;
   return "http://" + host + ":" + std::to_string(port);
-}
-
-int migrate(const Settings& s) {
-  core::sqlite::Database db(s.server.database_path);
-  const auto& migrations = shortener::link_schema_migrations();
-  int target = s.migrate_to >= 0 ? s.migrate_to : static_cast<int>(migrations.size());
-  core::migrate_to(db, migrations, target);
-  std::cout << "schema version " << core::current_schema_version(db) << "\n";
-  return 0;
 }
 
 int serve(Settings& s) {
@@ -145,18 +129,9 @@ int main(int argc, char** argv) {
   CLI::App app{"shortener-server: a URL shortener with a REST API and fast redirects"};
   core::add_common_server_flags(app, "SHORTENER", settings.server);
   define_shortener_flags(app, settings);
+  core::add_migrate_subcommand(app, settings.server);
   CLI11_PARSE(app, argc, argv);
 
-  if (!core::configure_logging(settings.server.log_level)) {
-    std::cerr << "unknown --log-level '" << settings.server.log_level << "'\n";
-    return 2;
-  }
-
-  try {
-    core::create_parent_directory(settings.server.database_path);
-    return settings.migrate_only ? migrate(settings) : serve(settings);
-  } catch (const std::exception& error) {
-    core::logger("shortener")->critical("cannot run: {}", error.what());
-    return 1;
-  }
+  return core::run_server(settings.server, "shortener", shortener::link_schema_migrations(),
+                          [&settings] { return serve(settings); });
 }

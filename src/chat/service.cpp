@@ -126,6 +126,19 @@ std::optional<Response> read_string(const json::object& body, std::string_view f
   return std::nullopt;
 }
 
+// Reads the {"username", "password"} body of register and login.
+std::optional<Response> read_credentials(const Request& request, std::string& username,
+                                         std::string& password) {
+  json::object body;
+  if (auto problem = read_body(request, body)) {
+    return problem;
+  }
+  if (auto problem = read_string(body, "username", username)) {
+    return problem;
+  }
+  return read_string(body, "password", password);
+}
+
 std::optional<ConversationId> conversation_param(const core::PathParams& params) {
   auto id = parse_int(params.get("id"));
   if (!id || *id <= 0) {
@@ -222,16 +235,9 @@ asio::awaitable<std::optional<User>> ChatService::authenticate(const Request& re
 }
 
 ChatService::Awaitable ChatService::register_user(Request& request) {
-  json::object body;
   std::string username;
   std::string password;
-  if (auto problem = read_body(request, body)) {
-    co_return std::move(*problem);
-  }
-  if (auto problem = read_string(body, "username", username)) {
-    co_return std::move(*problem);
-  }
-  if (auto problem = read_string(body, "password", password)) {
+  if (auto problem = read_credentials(request, username, password)) {
     co_return std::move(*problem);
   }
 
@@ -246,16 +252,9 @@ ChatService::Awaitable ChatService::register_user(Request& request) {
 }
 
 ChatService::Awaitable ChatService::login(Request& request) {
-  json::object body;
   std::string username;
   std::string password;
-  if (auto problem = read_body(request, body)) {
-    co_return std::move(*problem);
-  }
-  if (auto problem = read_string(body, "username", username)) {
-    co_return std::move(*problem);
-  }
-  if (auto problem = read_string(body, "password", password)) {
+  if (auto problem = read_credentials(request, username, password)) {
     co_return std::move(*problem);
   }
 

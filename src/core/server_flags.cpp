@@ -2,6 +2,9 @@
 
 #include <filesystem>
 #include <fstream>
+#include <iostream>
+
+#include "core/logging.hpp"
 
 namespace waypost::core {
 
@@ -48,6 +51,40 @@ void add_common_server_flags(CLI::App& app, const std::string& env_prefix,
   app.add_option("--log-level", s.log_level, "trace, debug, info, warn, error or off")
       ->envname(env("LOG_LEVEL"))
       ->capture_default_str();
+}
+
+void add_migrate_subcommand(CLI::App& app, CommonServerSettings& s) {
+  auto* migrate = app.add_subcommand("migrate", "Move the database schema to a version and exit");
+  migrate->add_option("--to", s.migrate_to, "Target schema version (default: latest)");
+  migrate->callback([&s] { s.migrate_only = true; });
+}
+
+namespace {
+
+int migrate(const CommonServerSettings& s, const std::vector<Migration>& migrations) {
+  sqlite::Database db(s.database_path);
+  int target = s.migrate_to >= 0 ? s.migrate_to : static_cast<int>(migrations.size());
+  migrate_to(db, migrations, target);
+  std::cout << "schema version " << current_schema_version(db) << "\n";
+  return 0;
+}
+
+}  // namespace
+
+int run_server(const CommonServerSettings& settings, const std::string& component,
+               const std::vector<Migration>& migrations, const std::function<int()>& serve) {
+  if (!configure_logging(settings.log_level)) {
+    std::cerr << "unknown --log-level '" << settings.log_level << "'\n";
+    return 2;
+  }
+
+  try {
+    create_parent_directory(settings.database_path);
+    return settings.migrate_only ? migrate(settings, migrations) : serve();
+  } catch (const std::exception& error) {
+    logger(component)->critical("cannot run: {}", error.what());
+    return 1;
+  }
 }
 
 void create_parent_directory(const std::string& file_path) {

@@ -4,9 +4,12 @@
 
 #include <CLI/CLI.hpp>
 #include <chrono>
+#include <functional>
 #include <string>
+#include <vector>
 
 #include "core/http_server.hpp"
+#include "core/migrations.hpp"
 
 namespace waypost::core {
 
@@ -16,6 +19,8 @@ struct CommonServerSettings {
   std::string port_file{};
   std::string log_level = "info";
   int storage_threads = 4;
+  bool migrate_only = false;  // the `migrate` subcommand was given
+  int migrate_to = -1;        // its --to; -1 means the latest version
 };
 
 // Adds a flag given in milliseconds that sets a duration of any unit, also
@@ -41,6 +46,17 @@ void add_milliseconds_flag(CLI::App& app, const std::string& flag, Duration& tar
 // (for example SHORTENER_PORT). `settings` must outlive parsing.
 void add_common_server_flags(CLI::App& app, const std::string& env_prefix,
                              CommonServerSettings& settings);
+
+// Adds the `migrate [--to N]` subcommand, which moves the database schema to
+// version N (default: the latest) and exits.
+void add_migrate_subcommand(CLI::App& app, CommonServerSettings& settings);
+
+// The body of a server's main() after parsing: configures logging, creates the
+// database's directory, then runs the `migrate` subcommand against
+// `migrations` or else `serve`. Returns the process exit code: 2 for a bad log
+// level, 1 (after a critical log line from `component`) when anything throws.
+int run_server(const CommonServerSettings& settings, const std::string& component,
+               const std::vector<Migration>& migrations, const std::function<int()>& serve);
 
 // Creates the directory that will hold `file_path`, if it has one.
 void create_parent_directory(const std::string& file_path);
