@@ -79,6 +79,7 @@ struct HttpServer::Connection {
 HttpServer::HttpServer(HttpServerOptions options, Handler handler, MetricsRegistry& metrics)
     : options_(std::move(options)),
       handler_(std::move(handler)),
+      log_(logger("http")),
       open_connections_(metrics.gauge("http_open_connections", "Connections open now.")),
       rejected_connections_(metrics.counter("http_rejected_connections_total",
                                             "Connections refused with 503 at the limit.")),
@@ -128,7 +129,7 @@ void HttpServer::start() {
   for (auto& worker : workers_) {
     worker->thread = std::thread([&io = worker->io] { io.run(); });
   }
-  logger("http")->info("listening on {}:{} with {} I/O threads", options_.address, port_,
+  log_->info("listening on {}:{} with {} I/O threads", options_.address, port_,
                        workers_.size());
 }
 
@@ -136,7 +137,7 @@ void HttpServer::stop() {
   if (stopping_.exchange(true) || !acceptor_) {
     return;
   }
-  logger("http")->info("shutting down: no new connections, finishing requests in flight");
+  log_->info("shutting down: no new connections, finishing requests in flight");
 
   asio::post(workers_[0]->io, [this] { acceptor_->close(); });
   for (auto& worker : workers_) {
@@ -185,7 +186,7 @@ asio::awaitable<void> HttpServer::accept_loop() {
     }
     if (ec) {
       // Typically out of file descriptors: back off briefly instead of spinning.
-      logger("http")->warn("accept failed: {}", ec.message());
+      log_->warn("accept failed: {}", ec.message());
       asio::steady_timer pause(acceptor_->get_executor(), std::chrono::milliseconds(50));
       co_await pause.async_wait(kNoThrow);
       continue;
@@ -261,7 +262,6 @@ asio::awaitable<void> HttpServer::serve(Worker& worker, tcp::socket socket) {
   connection.context.remote = connection.socket.remote_endpoint(ignored);
   connection.context.connection_id = next_connection_id_.fetch_add(1);
   worker.connections.insert(&connection);
-  auto log = logger("http");
 
   beast::flat_buffer buffer;
   std::optional<Request> upgrade_request;
@@ -292,7 +292,7 @@ asio::awaitable<void> HttpServer::serve(Worker& worker, tcp::socket socket) {
         auto refusal = parse_error_response(header_ec);
         co_await answer(connection, refusal, nullptr);
       }
-      log->debug("connection {}: header read ended: {}", connection.context.connection_id,
+      log_->debug("connection {}: header read ended: {}", connection.context.connection_id,
                  header_ec.message());
       break;
     }
@@ -327,7 +327,7 @@ asio::awaitable<void> HttpServer::serve(Worker& worker, tcp::socket socket) {
       response = co_await handler_(request, connection.context);
     } catch (const std::exception& error) {
       handler_failures_.increment();
-      log->error("connection {}: {} {} failed: {}", connection.context.connection_id,
+      log_->error("connection {}: {} {} failed: {}", connection.context.connection_id,
                  std::string(request.method_string()), std::string(request.target()), error.what());
       response = error_response(http::status::internal_server_error, "internal_error",
                                 "The server failed to answer this request.");

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "core/http.hpp"
+#include "core/logging.hpp"
 #include "core/metrics.hpp"
 
 namespace waypost::core {
@@ -93,6 +94,7 @@ class HttpServer {
 
   HttpServerOptions options_;
   Handler handler_;
+  std::shared_ptr<spdlog::logger> log_;
   UpgradeHandler upgrade_handler_;
   std::vector<std::function<void()>> stop_hooks_;
   std::vector<std::unique_ptr<Worker>> workers_;
