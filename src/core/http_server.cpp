@@ -129,8 +129,7 @@ void HttpServer::start() {
   for (auto& worker : workers_) {
     worker->thread = std::thread([&io = worker->io] { io.run(); });
   }
-  log_->info("listening on {}:{} with {} I/O threads", options_.address, port_,
-                       workers_.size());
+  log_->info("listening on {}:{} with {} I/O threads", options_.address, port_, workers_.size());
 }
 
 void HttpServer::stop() {
@@ -293,7 +292,7 @@ asio::awaitable<void> HttpServer::serve(Worker& worker, tcp::socket socket) {
         co_await answer(connection, refusal, nullptr);
       }
       log_->debug("connection {}: header read ended: {}", connection.context.connection_id,
-                 header_ec.message());
+                  header_ec.message());
       break;
     }
 
@@ -328,7 +327,8 @@ asio::awaitable<void> HttpServer::serve(Worker& worker, tcp::socket socket) {
     } catch (const std::exception& error) {
       handler_failures_.increment();
       log_->error("connection {}: {} {} failed: {}", connection.context.connection_id,
-                 std::string(request.method_string()), std::string(request.target()), error.what());
+                  std::string(request.method_string()), std::string(request.target()),
+                  error.what());
       response = error_response(http::status::internal_server_error, "internal_error",
                                 "The server failed to answer this request.");
     }
