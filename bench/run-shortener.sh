@@ -464,6 +464,13 @@ else
 $(printf '%s\n' "$server_log_tail" | sed 's/^/    /')"
 fi
 
+# The chat benchmark (bench/run-chat.sh) keeps its own section in the same
+# file between markers; carry it over while the shortener's part is rewritten.
+chat_section=""
+if [[ -f $results_file ]] && grep -qF '<!-- chat-results:begin -->' "$results_file"; then
+  chat_section=$(sed -n '/<!-- chat-results:begin -->/,/<!-- chat-results:end -->/p' "$results_file")
+fi
+
 cat >"$results_file" <<EOF
 # Shortener benchmark results
 
@@ -559,6 +566,9 @@ Non-201 answers: $non201_text
 
 Whole run: ${elapsed} s, plus ${build_seconds} s for the package check and the build.
 EOF
+if [[ -n $chat_section ]]; then
+  printf '\n%s\n' "$chat_section" >>"$results_file"
+fi
 
 summary="
 Shortener benchmark ($cores cores, $cpu_model)
