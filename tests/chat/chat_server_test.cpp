@@ -627,6 +627,26 @@ TEST_F(ChatServer, ClientThatStopsAnsweringPingsIsDroppedAndShownOffline) {
   EXPECT_TRUE(next_presence(watcher, "alice", false, 5s));
 }
 
+TEST_F(ChatServer, NobodyIsShownOnlineAfterARestart) {
+  start();
+  auto alice = register_and_login(port(), "alice");
+  auto bob = register_and_login(port(), "bob");
+  create_group(alice, {&bob});
+  {
+    WsClient connected(port(), alice.token);
+    connected.round_trip();
+    auto before = call(V::get, "/api/v1/presence?users=alice", bob).body.at("presence").as_array();
+    ASSERT_EQ(before.size(), 1u);
+    ASSERT_EQ(before[0].at("online"), true);
+    server_->kill_hard();  // no chance to mark anybody offline
+  }
+
+  server_->start();
+  auto after = call(V::get, "/api/v1/presence?users=alice", bob).body.at("presence").as_array();
+  ASSERT_EQ(after.size(), 1u);
+  EXPECT_EQ(after[0].at("online"), false);
+}
+
 TEST_F(ChatServer, LastSeenIsRefreshedPeriodicallyWhileConnected) {
   start({"--last-seen-interval-ms", "100"});
   auto alice = register_and_login(port(), "alice");
