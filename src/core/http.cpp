@@ -1,6 +1,8 @@
 #include "core/http.hpp"
 
+#include <algorithm>
 #include <boost/json/serialize.hpp>
+#include <cstdlib>
 
 namespace waypost::core {
 
@@ -16,14 +18,50 @@ Response error_response(http::status status, std::string_view code, std::string_
   return json_response(status, boost::json::object{{"error", std::move(error)}});
 }
 
-bool prefers_html(const Request& request) {
-  auto accept = request[http::field::accept];
-  auto html = accept.find("text/html");
-  if (html == std::string_view::npos) {
-    return false;
+namespace {
+
+// The quality a media range of an Accept header gives: its q parameter, 1 by default.
+double quality_of(std::string_view range) {
+  auto q = range.find(";q=");
+  if (q == std::string_view::npos) {
+    q = range.find("; q=");
+    if (q == std::string_view::npos) {
+      return 1.0;
+    }
+    ++q;
   }
-  auto json = accept.find("json");
-  return json == std::string_view::npos || html < json;
+  auto digits = std::string(range.substr(q + 3));
+  char* end = nullptr;
+  double value = std::strtod(digits.c_str(), &end);
+  return end == digits.c_str() ? 1.0 : value;
+}
+
+}  // namespace
+
+bool prefers_html(const Request& request) {
+  // The best quality offered to an HTML type and to a JSON type; on a tie the
+  // one listed first wins, as browsers list their preference in order.
+  double html = 0;
+  double json = 0;
+  bool html_first = false;
+  std::string_view accept = request[http::field::accept];
+  while (!accept.empty()) {
+    auto comma = accept.find(',');
+    auto range = accept.substr(0, comma);
+    accept = comma == std::string_view::npos ? std::string_view() : accept.substr(comma + 1);
+    while (!range.empty() && range.front() == ' ') {
+      range.remove_prefix(1);
+    }
+
+    auto quality = quality_of(range);
+    if (range.starts_with("text/html") || range.starts_with("application/xhtml+xml")) {
+      html_first = html_first || (json == 0 && quality > 0);
+      html = std::max(html, quality);
+    } else if (range.find("json") != std::string_view::npos) {
+      json = std::max(json, quality);
+    }
+  }
+  return html > json || (html > 0 && html == json && html_first);
 }
 
 std::string html_escape(std::string_view text) {

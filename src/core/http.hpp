@@ -36,7 +36,8 @@ Response json_response(http::status status, const boost::json::value& body);
 Response error_response(http::status status, std::string_view code, std::string_view message);
 
 // True when the client would rather read HTML than JSON (a browser following a
-// link): its Accept header names text/html before any JSON type.
+// link): its Accept header gives an HTML type a higher quality (q) than any
+// JSON type, or the same quality and names it first.
 bool prefers_html(const Request& request);
 
 // Escapes &, <, >, " and ' for use inside HTML text or attributes.

@@ -48,6 +48,10 @@ Response parse_error_response(const beast::error_code& ec) {
                         "The request is not valid HTTP/1.1: " + ec.message() + ".");
 }
 
+bool has_unsupported_transfer_coding(const http::request_parser<http::string_body>& parser) {
+  return parser.get().count(http::field::transfer_encoding) > 0 && !parser.chunked();
+}
+
 bool expects_continue(const Request& header) {
   return beast::iequals(header[http::field::expect], "100-continue");
 }
@@ -144,8 +148,10 @@ void HttpServer::stop() {
       worker.stopping = true;
       worker.keep_running.reset();
       for (auto* connection : worker.connections) {
-        if (connection->idle) {
-          beast::error_code ignored;
+        // Idle means no byte of a request has been read; bytes already waiting
+        // in the socket are a request in flight and get served.
+        beast::error_code ignored;
+        if (connection->idle && connection->socket.available(ignored) == 0) {
           connection->socket.cancel(ignored);
         }
       }
@@ -264,12 +270,14 @@ asio::awaitable<void> HttpServer::serve(Worker& worker, tcp::socket socket) {
 
   beast::flat_buffer buffer;
   std::optional<Request> upgrade_request;
+  bool first_request = true;
   while (!worker.stopping) {
-    // Wait for the next request under the idle timeout; only then does the
-    // (shorter) header timeout start, so keep-alive clients may pause.
+    // Wait for the next request. A new connection must start its request
+    // within the header timeout; between keep-alive requests the client may
+    // pause for the (longer) idle timeout.
     if (buffer.size() == 0) {
       connection.idle = true;
-      connection.arm(options_.idle_timeout);
+      connection.arm(first_request ? options_.header_timeout : options_.idle_timeout);
       auto [ec, bytes] = co_await connection.socket.async_read_some(buffer.prepare(4096), kNoThrow);
       connection.idle = false;
       if (ec) {
@@ -293,6 +301,17 @@ asio::awaitable<void> HttpServer::serve(Worker& worker, tcp::socket socket) {
       }
       log_->debug("connection {}: header read ended: {}", connection.context.connection_id,
                   header_ec.message());
+      break;
+    }
+
+    first_request = false;
+    if (has_unsupported_transfer_coding(parser)) {
+      // Anything but a final "chunked" leaves the body's end unknowable; reading
+      // on would let body bytes pass for another request (request smuggling).
+      malformed_requests_.increment();
+      auto refusal = error_response(http::status::bad_request, "malformed_request",
+                                    "Only the chunked transfer coding is supported.");
+      co_await answer(connection, refusal, nullptr);
       break;
     }
 

@@ -13,9 +13,9 @@ constexpr std::string_view kBase62 =
     "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 
 // Top-level paths served by the server itself, or kept for features to come.
-constexpr std::array<std::string_view, 12> kReservedNames = {
+constexpr std::array<std::string_view, 11> kReservedNames = {
     "api",     "admin",  "assets",     "docs",        "favicon.ico", "healthz",
-    "metrics", "readyz", "robots.txt", ".well-known", "static",      "qr",
+    "metrics", "readyz", "robots.txt", ".well-known", "static",
 };
 
 bool is_alias_character(char c) {

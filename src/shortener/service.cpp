@@ -90,7 +90,7 @@ std::optional<Response> read_creation_request(const Request& request, CreationRe
   out.custom_alias = alias.value_or("");
   if (out.user_id && out.user_id->size() > kMaxUserIdLength) {
     return error_response(http::status::bad_request, "invalid_field",
-                          "The field 'user_id' is longer than 128 characters.");
+                          "The field 'user_id' is longer than 128 bytes.");
   }
 
   if (auto* status = body.if_contains("redirect_status"); status != nullptr && !status->is_null()) {
@@ -155,7 +155,7 @@ void ShortenerService::register_routes(core::Router& router) {
   });
   router.add("readyz", {V::get, V::head}, "/readyz",
              [this](Request&, auto&, auto&) { return ready(); });
-  router.add("metrics", {V::get}, "/metrics",
+  router.add("metrics", {V::get, V::head}, "/metrics",
              [this](Request&, auto&, auto&) -> Awaitable { co_return metrics_page(); });
   router.add("robots", {V::get, V::head}, "/robots.txt", [](Request&, auto&, auto&) -> Awaitable {
     Response response{http::status::ok, 11};
@@ -197,6 +197,10 @@ boost::asio::awaitable<std::shared_ptr<const Link>> ShortenerService::resolve(
 ShortenerService::Awaitable ShortenerService::redirect(Request& request,
                                                        const core::PathParams& params) {
   const auto& code = params.get("code");
+  if (is_reserved_name(code)) {
+    co_return error_response(http::status::not_found, "route_not_found",
+                             "No resource lives at this path.");
+  }
   if (!could_be_code(code)) {
     co_return missing_link_response(request, false);
   }
@@ -322,8 +326,10 @@ ShortenerService::Awaitable ShortenerService::describe(const core::PathParams& p
     link = co_await storage_threads_.run(std::move(lookup));
   }
   if (!link) {
-    co_return error_response(http::status::not_found, "link_not_found",
-                             "No short link has this code.");
+    auto missing =
+        error_response(http::status::not_found, "link_not_found", "No short link has this code.");
+    missing.set(http::field::cache_control, "no-store");
+    co_return missing;
   }
 
   json::object body{

@@ -689,7 +689,8 @@ std::string serialize(const UrlParts& parts) {
 
 UrlRejection too_long(const UrlPolicy& policy) {
   return reject(UrlError::kTooLong, "The link is longer than the " +
-                                        std::to_string(policy.max_length) + " characters allowed.");
+                                        std::to_string(policy.max_length) +
+                                        " bytes allowed (counted after percent-encoding).");
 }
 
 }  // namespace

@@ -532,5 +532,54 @@ TEST_F(ShortenerServer, MigrateSubcommandMovesTheSchemaBackAndForth) {
             "after-migrations");
 }
 
+TEST_F(ShortenerServer, TransferCodingsOtherThanChunkedAreRefusedNotSmuggled) {
+  start();
+  for (std::string coding : {"gzip", "chunked, gzip", "identity"}) {
+    auto reply = testing::raw_exchange(
+        port(),
+        "POST /api/v1/shorten HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        "Content-Length: 47\r\nTransfer-Encoding: " +
+            coding + "\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    EXPECT_NE(reply.find("400 Bad Request"), std::string::npos) << coding << ": " << reply;
+    EXPECT_NE(reply.find("malformed_request"), std::string::npos) << coding;
+    EXPECT_EQ(reply.rfind("HTTP/1.1 "), 0u) << coding << " answered twice: " << reply;
+    EXPECT_EQ(reply.find("link_not_found"), std::string::npos) << coding;
+  }
+}
+
+TEST_F(ShortenerServer, NewConnectionThatSendsNothingIsClosedAtTheHeaderTimeout) {
+  start({"--header-timeout-ms", "300", "--idle-timeout-ms", "60000"});
+  asio::io_context io;
+  auto socket = open_connection(io, port());
+  testing::set_receive_timeout(socket, std::chrono::seconds(10));
+
+  char byte;
+  boost::system::error_code ec;
+  socket.read_some(asio::buffer(&byte, 1), ec);
+  EXPECT_EQ(ec, asio::error::eof) << ec.message();
+}
+
+TEST_F(ShortenerServer, AcceptQualityDecidesBetweenHtmlAndJson) {
+  start();
+  auto html = get("/NoSuch1", {{"Accept", "application/json;q=0.5, text/html;q=0.9"}});
+  EXPECT_NE(html.header(http::field::content_type).find("text/html"), std::string::npos);
+
+  auto json_reply = get("/NoSuch1", {{"Accept", "text/html;q=0.1, application/json"}});
+  EXPECT_EQ(json_reply.header(http::field::content_type), "application/json");
+
+  auto browser = get("/NoSuch1", {{"Accept", "text/html,application/xhtml+xml,*/*;q=0.8"}});
+  EXPECT_NE(browser.header(http::field::content_type).find("text/html"), std::string::npos);
+}
+
+TEST_F(ShortenerServer, ReservedPathsAreNotLookedUpAsCodes) {
+  start();
+  auto api = get("/api");
+  EXPECT_EQ(api.status, 404u);
+  EXPECT_EQ(error_code_of(api), "route_not_found");
+
+  auto head = testing::http_request(port(), http::verb::head, "/metrics");
+  EXPECT_EQ(head.status, 200u);
+}
+
 }  // namespace
 }  // namespace waypost::shortener
