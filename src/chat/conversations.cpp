@@ -257,21 +257,30 @@ Result<void> ConversationStore::leave(UserId user, ConversationId group) {
 }
 
 Result<std::vector<Member>> ConversationStore::members(ConversationId conversation) {
-  auto db = pool_.lease();
-  detail::ReadTransaction snapshot(*db);
-  if (!load_conversation(*db, conversation)) {
-    return Errc::kNoSuchConversation;
-  }
-
-  auto query = db->prepare(
+  // Cached statements: the group-commit writer asks this for every
+  // conversation it fans a message out to.
+  static constexpr std::string_view kExistsSql = "SELECT 1 FROM conversations WHERE id = ?";
+  static constexpr std::string_view kMembersSql =
       "SELECT mm.user_id, u.username, mm.joined_at, mm.last_read_seq FROM members mm "
       "JOIN users u ON u.id = mm.user_id WHERE mm.conversation_id = ? "
-      "ORDER BY mm.joined_at, mm.user_id");
-  query.bind(1, to_int(conversation));
+      "ORDER BY mm.joined_at, mm.user_id";
+
+  auto db = pool_.lease();
+  detail::ReadTransaction snapshot(*db);
+  {
+    auto exists = statements_.get(*db, kExistsSql);
+    exists->bind(1, to_int(conversation));
+    if (!detail::has_row(*exists)) {
+      return Errc::kNoSuchConversation;
+    }
+  }
+
+  auto query = statements_.get(*db, kMembersSql);
+  query->bind(1, to_int(conversation));
   std::vector<Member> members;
-  while (detail::has_row(query)) {
-    members.push_back(Member{UserId{query.column_int(0)}, query.column_text(1),
-                             detail::from_millis(query.column_int(2)), query.column_int(3)});
+  while (detail::has_row(*query)) {
+    members.push_back(Member{UserId{query->column_int(0)}, query->column_text(1),
+                             detail::from_millis(query->column_int(2)), query->column_int(3)});
   }
   return members;
 }

@@ -9,6 +9,7 @@
 
 #include "chat/clock.hpp"
 #include "chat/errors.hpp"
+#include "chat/statement_cache.hpp"
 #include "chat/types.hpp"
 #include "core/sqlite.hpp"
 
@@ -98,6 +99,7 @@ class ConversationStore {
  private:
   core::sqlite::ConnectionPool& pool_;
   const Clock& clock_;
+  detail::StatementCache statements_;  // members() statements, per connection
 };
 
 }  // namespace waypost::chat

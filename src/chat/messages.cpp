@@ -19,63 +19,72 @@ struct ConversationBounds {
   Seq last_seq = 0;
 };
 
+// The append path's SQL, compiled once per connection through the store's cache.
+constexpr std::string_view kTakeSeqSql =
+    "UPDATE conversations SET last_seq = last_seq + 1 WHERE id = ? RETURNING last_seq";
+constexpr std::string_view kInsertMessageSql =
+    "INSERT INTO messages (conversation_id, seq, sender_id, client_message_id, text, sent_at) "
+    "VALUES (?, ?, ?, ?, ?, ?)";
+constexpr std::string_view kMarkReadSql =
+    "UPDATE members SET last_read_seq = MAX(last_read_seq, ?) "
+    "WHERE conversation_id = ? AND user_id = ?";
+constexpr std::string_view kFindOriginalSql =
+    "SELECT id, conversation_id, seq, sent_at FROM messages "
+    "WHERE sender_id = ? AND client_message_id = ?";
+
 // Takes the conversation's next seq. Inside the write transaction, so no
 // other writer can take the same number, and a rollback gives it back.
-Seq take_next_seq(Database& db, ConversationId conversation) {
-  auto update = db.prepare(
-      "UPDATE conversations SET last_seq = last_seq + 1 WHERE id = ? RETURNING last_seq");
-  update.bind(1, to_int(conversation));
-  (void)update.step();
-  Seq seq = update.column_int(0);
-  (void)update.step();
+Seq take_next_seq(detail::StatementCache& cache, Database& db, ConversationId conversation) {
+  auto update = cache.get(db, kTakeSeqSql);
+  update->bind(1, to_int(conversation));
+  (void)update->step();
+  Seq seq = update->column_int(0);
+  (void)update->step();
   return seq;
 }
 
-// Inserts the message under its own savepoint. Returns nothing, having undone
-// the seq it took, when UNIQUE (sender_id, client_message_id) refuses it.
-std::optional<Ack> try_insert(Database& db, const AppendRequest& request, Timestamp now) {
-  detail::Savepoint savepoint(db);
-  Seq seq = take_next_seq(db, request.conversation);
-
-  auto insert = db.prepare(
-      "INSERT INTO messages (conversation_id, seq, sender_id, client_message_id, text, sent_at) "
-      "VALUES (?, ?, ?, ?, ?, ?)");
-  insert.bind(1, to_int(request.conversation))
-      .bind(2, seq)
-      .bind(3, to_int(request.sender))
-      .bind(4, request.client_message_id)
-      .bind(5, request.text)
-      .bind(6, detail::to_millis(now));
-  if (insert.step() == StepResult::kConstraintViolation) {
+// The acknowledgement of an earlier copy of this (sender, client_message_id),
+// if one is stored. Runs inside the write transaction, which holds SQLite's
+// write lock: no other connection can store a copy between this check and
+// the insert, so UNIQUE (sender_id, client_message_id) still decides.
+std::optional<Ack> find_original(detail::StatementCache& cache, Database& db,
+                                 const AppendRequest& request) {
+  auto query = cache.get(db, kFindOriginalSql);
+  query->bind(1, to_int(request.sender)).bind(2, request.client_message_id);
+  if (!detail::has_row(*query)) {
     return std::nullopt;
+  }
+  return Ack{MessageId{query->column_int(0)}, ConversationId{query->column_int(1)},
+             query->column_int(2), detail::from_millis(query->column_int(3)), true};
+}
+
+// Inserts a message that find_original() did not find. A constraint refusal
+// here means the store's invariants are broken, so it is a storage fault.
+Ack insert_new(detail::StatementCache& cache, Database& db, const AppendRequest& request,
+               Timestamp now) {
+  Seq seq = take_next_seq(cache, db, request.conversation);
+  {
+    auto insert = cache.get(db, kInsertMessageSql);
+    insert->bind(1, to_int(request.conversation))
+        .bind(2, seq)
+        .bind(3, to_int(request.sender))
+        .bind(4, request.client_message_id)
+        .bind(5, request.text)
+        .bind(6, detail::to_millis(now));
+    if (insert->step() == StepResult::kConstraintViolation) {
+      throw core::sqlite::DatabaseError(SQLITE_CONSTRAINT,
+                                        "message insert refused after the duplicate check");
+    }
   }
   MessageId id{db.last_insert_rowid()};
 
   // Whoever writes a message has read everything up to it.
-  db.prepare(
-        "UPDATE members SET last_read_seq = MAX(last_read_seq, ?) "
-        "WHERE conversation_id = ? AND user_id = ?")
-      .bind(1, seq)
+  auto mark_read = cache.get(db, kMarkReadSql);
+  mark_read->bind(1, seq)
       .bind(2, to_int(request.conversation))
       .bind(3, to_int(request.sender))
       .run();
-
-  savepoint.release();
   return Ack{id, request.conversation, seq, now, false};
-}
-
-// The acknowledgement of the message a retry repeats.
-Ack original_ack(Database& db, const AppendRequest& request) {
-  auto query = db.prepare(
-      "SELECT id, conversation_id, seq, sent_at FROM messages "
-      "WHERE sender_id = ? AND client_message_id = ?");
-  query.bind(1, to_int(request.sender)).bind(2, request.client_message_id);
-  if (!detail::has_row(query)) {
-    throw core::sqlite::DatabaseError(SQLITE_CONSTRAINT,
-                                      "message insert refused, but no earlier copy exists");
-  }
-  return Ack{MessageId{query.column_int(0)}, ConversationId{query.column_int(1)},
-             query.column_int(2), detail::from_millis(query.column_int(3)), true};
 }
 
 // Reads the conversation's retained range, checking that `reader` is a member.
@@ -225,14 +234,15 @@ Result<Ack> MessageStore::append_one(Database& db, const AppendRequest& request,
   if (!is_valid_client_message_id(request.client_message_id)) {
     return Errc::kInvalidClientMessageId;
   }
-  if (auto allowed = detail::check_member(db, request.sender, request.conversation); !allowed) {
+  if (auto allowed = detail::check_member(statements_, db, request.sender, request.conversation);
+      !allowed) {
     return allowed.error();
   }
 
-  if (auto ack = try_insert(db, request, now)) {
-    return *ack;
+  if (auto original = find_original(statements_, db, request)) {
+    return *original;
   }
-  return original_ack(db, request);
+  return insert_new(statements_, db, request, now);
 }
 
 Result<HistoryPage> MessageStore::history(UserId reader, ConversationId conversation,

@@ -10,6 +10,7 @@
 
 #include "chat/clock.hpp"
 #include "chat/errors.hpp"
+#include "chat/statement_cache.hpp"
 #include "chat/types.hpp"
 #include "core/sqlite.hpp"
 
@@ -147,6 +148,7 @@ class MessageStore {
   core::sqlite::ConnectionPool& pool_;
   const Clock& clock_;
   MessageConfig config_;
+  detail::StatementCache statements_;  // the append path's statements, per connection
 };
 
 }  // namespace waypost::chat

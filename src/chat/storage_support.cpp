@@ -36,10 +36,14 @@ bool has_row(core::sqlite::Statement& statement) {
   return statement.step() == core::sqlite::StepResult::kRow;
 }
 
-Result<void> check_member(core::sqlite::Database& db, UserId user, ConversationId conversation) {
-  auto query = db.prepare(
-      "SELECT EXISTS (SELECT 1 FROM members WHERE conversation_id = ?1 AND user_id = ?2) "
-      "FROM conversations WHERE id = ?1");
+namespace {
+
+constexpr std::string_view kCheckMemberSql =
+    "SELECT EXISTS (SELECT 1 FROM members WHERE conversation_id = ?1 AND user_id = ?2) "
+    "FROM conversations WHERE id = ?1";
+
+Result<void> membership_of(core::sqlite::Statement& query, UserId user,
+                           ConversationId conversation) {
   query.bind(1, to_int(conversation)).bind(2, to_int(user));
   if (!has_row(query)) {
     return Errc::kNoSuchConversation;
@@ -48,6 +52,19 @@ Result<void> check_member(core::sqlite::Database& db, UserId user, ConversationI
     return Errc::kNotAMember;
   }
   return {};
+}
+
+}  // namespace
+
+Result<void> check_member(core::sqlite::Database& db, UserId user, ConversationId conversation) {
+  auto query = db.prepare(kCheckMemberSql);
+  return membership_of(query, user, conversation);
+}
+
+Result<void> check_member(StatementCache& cache, core::sqlite::Database& db, UserId user,
+                          ConversationId conversation) {
+  auto query = cache.get(db, kCheckMemberSql);
+  return membership_of(*query, user, conversation);
 }
 
 Message read_message(const core::sqlite::Statement& statement, int first) {
@@ -72,26 +89,6 @@ ReadTransaction::~ReadTransaction() {
   } catch (const core::sqlite::DatabaseError&) {
     // Nothing to undo: SQLite already ended the transaction after an error.
   }
-}
-
-Savepoint::Savepoint(core::sqlite::Database& db) : db_(db) {
-  db_.execute("SAVEPOINT chat_item");
-}
-
-Savepoint::~Savepoint() {
-  if (!open_) {
-    return;
-  }
-  try {
-    db_.execute("ROLLBACK TO chat_item; RELEASE chat_item");
-  } catch (const core::sqlite::DatabaseError&) {
-    // The enclosing transaction is already gone; its owner rolls back.
-  }
-}
-
-void Savepoint::release() {
-  db_.execute("RELEASE chat_item");
-  open_ = false;
 }
 
 }  // namespace waypost::chat::detail

@@ -9,6 +9,7 @@
 
 #include "chat/clock.hpp"
 #include "chat/errors.hpp"
+#include "chat/statement_cache.hpp"
 #include "chat/types.hpp"
 #include "core/sqlite.hpp"
 
@@ -35,6 +36,10 @@ bool has_row(core::sqlite::Statement& statement);
 // or kNotAMember.
 Result<void> check_member(core::sqlite::Database& db, UserId user, ConversationId conversation);
 
+// The same check through `cache`, for hot paths that run it per message.
+Result<void> check_member(StatementCache& cache, core::sqlite::Database& db, UserId user,
+                          ConversationId conversation);
+
 // Reads a Message from the current row, starting at column `first`, in the
 // column order of kMessageColumns.
 Message read_message(const core::sqlite::Statement& statement, int first = 0);
@@ -54,23 +59,6 @@ class ReadTransaction {
 
  private:
   core::sqlite::Database& db_;
-};
-
-// A savepoint inside an open transaction. Destroying it without release()
-// undoes everything since it was taken, leaving the outer transaction open.
-class Savepoint {
- public:
-  explicit Savepoint(core::sqlite::Database& db);
-  ~Savepoint();
-  Savepoint(const Savepoint&) = delete;
-  Savepoint& operator=(const Savepoint&) = delete;
-
-  // Keeps the changes made since the savepoint (as part of the outer transaction).
-  void release();
-
- private:
-  core::sqlite::Database& db_;
-  bool open_ = true;
 };
 
 }  // namespace waypost::chat::detail
