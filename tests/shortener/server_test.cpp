@@ -581,5 +581,37 @@ TEST_F(ShortenerServer, ReservedPathsAreNotLookedUpAsCodes) {
   EXPECT_EQ(head.status, 200u);
 }
 
+TEST_F(ShortenerServer, TwoProcessesSharingOneDatabaseNeverHandOutOneCodeTwice) {
+  start({"--code-length", "4"});
+  ServerProcess second(kBinary, {"--database", database_path(), "--log-level", "warn",
+                                 "--public-url", "https://sho.rt", "--code-length", "4"});
+
+  constexpr int kPerProcess = 40;
+  std::vector<std::string> codes(2 * kPerProcess);
+  std::vector<std::thread> clients;
+  for (int i = 0; i < 2 * kPerProcess; ++i) {
+    auto target_port = i % 2 == 0 ? port() : second.port();
+    clients.emplace_back([&codes, target_port, i] {
+      auto reply = post_json(target_port, "/api/v1/shorten",
+                             R"({"long_url": "https://example.com/p/)" + std::to_string(i) + "\"}");
+      if (reply.status == 201) {
+        codes[i] = std::string(json::parse(reply.body).at("code").as_string());
+      }
+    });
+  }
+  for (auto& client : clients) {
+    client.join();
+  }
+
+  std::set<std::string> distinct(codes.begin(), codes.end());
+  EXPECT_EQ(distinct.size(), codes.size());
+  for (int i = 0; i < 2 * kPerProcess; ++i) {
+    ASSERT_EQ(codes[i].size(), 4u) << i;
+    auto other_port = i % 2 == 0 ? second.port() : port();
+    auto redirect = testing::http_request(other_port, http::verb::get, "/" + codes[i]);
+    EXPECT_EQ(redirect.header(http::field::location), "https://example.com/p/" + std::to_string(i));
+  }
+}
+
 }  // namespace
 }  // namespace waypost::shortener
