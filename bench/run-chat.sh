@@ -52,21 +52,8 @@ work_dir=$(mktemp -d -t waypost-chat-bench.XXXXXX)
 server_pid=""
 watcher_pid=""
 
-stop_process() {  # pid, name: TERM, wait up to 5 s, then KILL
-  local pid=$1 name=$2
-  [[ -n $pid ]] || return 0
-  kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null || true; return 0; }
-  kill -TERM "$pid" 2>/dev/null || true
-  for _ in $(seq 50); do
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  if kill -0 "$pid" 2>/dev/null; then
-    log "$name (pid $pid) did not stop within 5 s; killing it"
-    kill -KILL "$pid" 2>/dev/null || true
-  fi
-  wait "$pid" 2>/dev/null || true
-}
+# shellcheck source=bench/lib.sh
+source "$bench_dir/lib.sh"  # stop_process
 
 cleanup() {
   local status=$?
