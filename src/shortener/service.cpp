@@ -172,14 +172,8 @@ void ShortenerService::register_routes(core::Router& router) {
              });
 }
 
-boost::asio::awaitable<std::shared_ptr<const Link>> ShortenerService::resolve(
-    const std::string& code) {
-  auto now = clock_.now();
-  if (auto cached = cache_.lookup(code, now)) {
-    cache_hits_.increment();
-    co_return cached->link;
-  }
-
+boost::asio::awaitable<std::shared_ptr<const Link>> ShortenerService::load(const std::string& code,
+                                                                           Timestamp now) {
   cache_misses_.increment();
   auto lookup = [this, &code] {
     auto started = std::chrono::steady_clock::now();
@@ -205,11 +199,20 @@ ShortenerService::Awaitable ShortenerService::redirect(Request& request,
     co_return missing_link_response(request, false);
   }
 
-  auto link = co_await resolve(code);
+  // A hit (the common case) is answered without suspending.
+  auto now = clock_.now();
+  std::shared_ptr<const Link> link;
+  if (auto cached = cache_.lookup(code, now)) {
+    cache_hits_.increment();
+    link = std::move(cached->link);
+  } else {
+    link = co_await load(code, now);
+  }
+
   if (!link) {
     co_return missing_link_response(request, false);
   }
-  if (link->expired_at(clock_.now())) {
+  if (link->expired_at(now)) {
     co_return missing_link_response(request, true);
   }
   co_return redirect_response(*link);

@@ -51,7 +51,9 @@ class ShortenerService {
   Awaitable ready();
   core::Response metrics_page() const;
 
-  boost::asio::awaitable<std::shared_ptr<const Link>> resolve(const std::string& code);
+  // Reads `code` from the store on a storage thread and caches the answer
+  // (including its absence) as of `now`.
+  boost::asio::awaitable<std::shared_ptr<const Link>> load(const std::string& code, Timestamp now);
   // Inserts `link`, drawing its code first unless it is a custom alias; false
   // when the alias (or every drawn code) was taken.
   boost::asio::awaitable<bool> create(Link& link);
