@@ -97,6 +97,10 @@ std::optional<StoredCredentials> load_credentials(Database& db, const std::strin
 
 }  // namespace
 
+std::optional<std::string> token_key(std::string_view token) {
+  return token_hash(token);
+}
+
 AccountStore::AccountStore(core::sqlite::ConnectionPool& pool, const Clock& clock,
                            AccountConfig config)
     : pool_(pool), clock_(clock), config_(config) {
@@ -184,6 +188,25 @@ std::optional<User> AccountStore::authenticate(std::string_view token) {
       "JOIN users u ON u.id = t.user_id WHERE t.token_hash = ? AND t.expires_at > ?");
   query.bind(1, *hash).bind(2, detail::to_millis(clock_.now()));
   return first_user(query);
+}
+
+std::optional<TokenGrant> AccountStore::authenticate_grant(std::string_view token) {
+  auto hash = token_hash(token);
+  if (!hash) {
+    return std::nullopt;
+  }
+
+  auto now = clock_.now();
+  auto db = pool_.lease();
+  auto query = db->prepare(
+      "SELECT u.id, u.username, u.created_at, u.last_seen, t.expires_at FROM auth_tokens t "
+      "JOIN users u ON u.id = t.user_id WHERE t.token_hash = ? AND t.expires_at > ?");
+  query.bind(1, *hash).bind(2, detail::to_millis(now));
+  if (!detail::has_row(query)) {
+    return std::nullopt;
+  }
+  return TokenGrant{read_user(query), std::move(*hash), detail::from_millis(query.column_int(4)),
+                    now};
 }
 
 bool AccountStore::revoke_token(std::string_view token) {

@@ -31,6 +31,18 @@ struct IssuedToken {
   Timestamp expires_at;
 };
 
+// A token that authenticated a request, as a long-lived connection needs it.
+struct TokenGrant {
+  User user;
+  std::string key;       // names the token without revealing it (see token_key)
+  Timestamp expires_at;  // the token stops working at this instant
+  Timestamp checked_at;  // the store clock's "now" when the token was accepted
+};
+
+// An opaque, stable name for `token` (its stored hash), for finding what it
+// authenticated; nothing when the token is malformed. Never the token itself.
+[[nodiscard]] std::optional<std::string> token_key(std::string_view token);
+
 // Thread rules: every method is synchronous, leases one pooled connection for
 // its duration and may be called from several storage threads at once.
 // Password hashing runs without holding a connection, but it is deliberately
@@ -56,6 +68,10 @@ class AccountStore {
   // The user a token belongs to, or nothing when it is malformed, unknown,
   // revoked or expired (at or after its expires_at).
   [[nodiscard]] std::optional<User> authenticate(std::string_view token);
+
+  // As authenticate, and also says when the token expires, for callers that
+  // keep using it after this check (WebSocket sessions).
+  [[nodiscard]] std::optional<TokenGrant> authenticate_grant(std::string_view token);
 
   // Revokes one token (logout). Returns false when the token was malformed,
   // unknown, already revoked or already purged.

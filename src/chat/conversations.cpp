@@ -77,13 +77,17 @@ void insert_member(Database& db, ConversationId conversation, UserId user, Times
 }
 
 // A group that exists, or the error explaining why `id` is not one.
-Result<Conversation> load_group(Database& db, ConversationId id) {
+// The group `id` as `user` may act on it. A direct conversation answers
+// kNotAGroup only to its members; to anyone else it answers kNotAMember, as
+// an invite-only group does, so that outsiders cannot learn its kind.
+Result<Conversation> load_group_for(Database& db, ConversationId id, UserId user) {
   auto conversation = load_conversation(db, id);
   if (!conversation) {
     return Errc::kNoSuchConversation;
   }
   if (conversation->kind != ConversationKind::kGroup) {
-    return Errc::kNotAGroup;
+    bool member = detail::check_member(db, user, id).has_value();
+    return member ? Errc::kNotAGroup : Errc::kNotAMember;
   }
   return *conversation;
 }
@@ -201,7 +205,7 @@ Result<Conversation> ConversationStore::find(ConversationId conversation) {
 Result<void> ConversationStore::add_member(UserId actor, ConversationId group, UserId user) {
   auto db = pool_.lease();
   core::sqlite::Transaction transaction(*db);
-  if (auto loaded = load_group(*db, group); !loaded) {
+  if (auto loaded = load_group_for(*db, group, actor); !loaded) {
     return loaded.error();
   }
   if (auto allowed = detail::check_member(*db, actor, group); !allowed) {
@@ -219,7 +223,7 @@ Result<void> ConversationStore::add_member(UserId actor, ConversationId group, U
 Result<void> ConversationStore::join(UserId user, ConversationId group) {
   auto db = pool_.lease();
   core::sqlite::Transaction transaction(*db);
-  auto loaded = load_group(*db, group);
+  auto loaded = load_group_for(*db, group, user);
   if (!loaded) {
     return loaded.error();
   }
@@ -227,10 +231,11 @@ Result<void> ConversationStore::join(UserId user, ConversationId group) {
     return Errc::kNoSuchUser;
   }
 
-  // Invite-only groups refuse outsiders but let members "join" again harmlessly.
+  // Invite-only groups refuse outsiders but let members "join" again
+  // harmlessly. Outsiders get the same answer as for a direct conversation.
   bool already_member = detail::check_member(*db, user, group).has_value();
   if (loaded->access == GroupAccess::kInviteOnly && !already_member) {
-    return Errc::kInviteOnly;
+    return Errc::kNotAMember;
   }
 
   insert_member(*db, group, user, clock_.now());
@@ -241,7 +246,7 @@ Result<void> ConversationStore::join(UserId user, ConversationId group) {
 Result<void> ConversationStore::leave(UserId user, ConversationId group) {
   auto db = pool_.lease();
   core::sqlite::Transaction transaction(*db);
-  if (auto loaded = load_group(*db, group); !loaded) {
+  if (auto loaded = load_group_for(*db, group, user); !loaded) {
     return loaded.error();
   }
 

@@ -64,16 +64,20 @@ class ConversationStore {
   [[nodiscard]] Result<Conversation> find(ConversationId conversation);
 
   // `actor`, a member, adds `user` to a group. Adding a member again succeeds
-  // and changes nothing. Errors: kNoSuchConversation, kNotAGroup, kNotAMember
-  // (the actor), kNoSuchUser.
+  // and changes nothing. Errors: kNoSuchConversation, kNotAGroup (only to
+  // members of a direct conversation), kNotAMember (the actor), kNoSuchUser.
   [[nodiscard]] Result<void> add_member(UserId actor, ConversationId group, UserId user);
 
   // `user` joins an open group; joining again succeeds and changes nothing.
-  // Errors: kNoSuchConversation, kNotAGroup, kInviteOnly, kNoSuchUser.
+  // Errors: kNoSuchConversation, kNotAGroup (only to members of a direct
+  // conversation), kNotAMember (a non-member of an invite-only group or of a
+  // direct conversation: both look alike, so outsiders cannot tell the kind
+  // apart), kNoSuchUser.
   [[nodiscard]] Result<void> join(UserId user, ConversationId group);
 
   // `user` leaves a group. Direct conversations cannot be left.
-  // Errors: kNoSuchConversation, kNotAGroup, kNotAMember.
+  // Errors: kNoSuchConversation, kNotAGroup (only to members of a direct
+  // conversation), kNotAMember.
   [[nodiscard]] Result<void> leave(UserId user, ConversationId group);
 
   // Members in the order they joined. Errors: kNoSuchConversation. It does not

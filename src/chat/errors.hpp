@@ -21,7 +21,7 @@ enum class Errc {
   kNoSuchConversation,      // a conversation id that does not exist
   kNotAMember,              // the user is not a member of the conversation
   kNotAGroup,               // a group-only operation on a direct conversation
-  kInviteOnly,              // joining an invite-only group without being added
+  kInviteOnly,              // no longer returned: outsiders get kNotAMember
   kDirectWithSelf,          // a direct conversation needs two different users
   kInvalidGroupName,        // empty, longer than 100 bytes or not UTF-8
   kInvalidMessageText,      // empty, too long or not UTF-8

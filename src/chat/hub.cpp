@@ -4,11 +4,12 @@
 
 namespace waypost::chat {
 
-Hub::Attachment Hub::attach(UserId user, const std::shared_ptr<Endpoint>& endpoint) {
+Hub::Attachment Hub::attach(UserId user, const std::shared_ptr<Endpoint>& endpoint,
+                            std::string token_key) {
   std::lock_guard lock(mutex_);
   auto& sessions = by_user_[user];
   Attachment attachment{next_session_id_++, sessions.empty()};
-  sessions.push_back({attachment.session_id, endpoint});
+  sessions.push_back({attachment.session_id, endpoint, std::move(token_key)});
   ++session_count_;
   return attachment;
 }
@@ -83,6 +84,31 @@ std::vector<UserId> Hub::deliver_message(std::span<const UserId> members, UserId
     target->push_message(id, frame);
   }
   return offline;
+}
+
+std::size_t Hub::close_token_sessions(std::string_view token_key, const std::string& reason) {
+  if (token_key.empty()) {
+    return 0;
+  }
+  std::vector<std::shared_ptr<Endpoint>> targets;
+  {
+    std::lock_guard lock(mutex_);
+    for (const auto& [user, sessions] : by_user_) {
+      for (const auto& session : sessions) {
+        if (session.token_key != token_key) {
+          continue;
+        }
+        if (auto endpoint = session.endpoint.lock()) {
+          targets.push_back(std::move(endpoint));
+        }
+      }
+    }
+  }
+
+  for (auto& target : targets) {
+    target->close_for_policy(reason);
+  }
+  return targets.size();
 }
 
 void Hub::close_all() {

@@ -10,6 +10,7 @@
 #include <mutex>
 #include <span>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -38,6 +39,10 @@ class Endpoint {
 
   // Closes the connection with 1001 (going away), e.g. at shutdown.
   virtual void close_going_away() = 0;
+
+  // Closes the connection with 1008 (policy violation) and `reason`, e.g. when
+  // the token that opened it was revoked.
+  virtual void close_for_policy(std::string reason) = 0;
 };
 
 // Thread-safe: one mutex guards the registry; pushes happen outside it.
@@ -48,8 +53,11 @@ class Hub {
     bool came_online = false;      // the user had no other session
   };
 
-  // Registers a session of `user`. The hub keeps only a weak reference.
-  Attachment attach(UserId user, const std::shared_ptr<Endpoint>& endpoint);
+  // Registers a session of `user`, opened with the token named `token_key`
+  // (see token_key() in accounts.hpp; empty: none). The hub keeps only a weak
+  // reference.
+  Attachment attach(UserId user, const std::shared_ptr<Endpoint>& endpoint,
+                    std::string token_key = {});
 
   // Forgets a session; true when it was the user's last one (the user went offline).
   bool detach(UserId user, std::uint64_t session_id);
@@ -66,6 +74,10 @@ class Hub {
   std::vector<UserId> deliver_message(std::span<const UserId> members, UserId sender, MessageId id,
                                       const Frame& frame, std::uint64_t except);
 
+  // Asks every session opened with the token named `token_key` to close with
+  // 1008 and `reason`; returns how many were asked. An empty key matches none.
+  std::size_t close_token_sessions(std::string_view token_key, const std::string& reason);
+
   // Asks every session to close with 1001. Sessions detach themselves as they end.
   void close_all();
 
@@ -76,6 +88,7 @@ class Hub {
   struct Session {
     std::uint64_t id;
     std::weak_ptr<Endpoint> endpoint;
+    std::string token_key;  // the token that opened it; empty when unknown
   };
 
   // Live endpoints of `user`, except `except`. Caller holds mutex_.

@@ -1,5 +1,8 @@
 #include "chat/schema.hpp"
 
+#include <string>
+#include <string_view>
+
 #include "chat/storage_support.hpp"
 
 namespace waypost::chat {
@@ -110,6 +113,55 @@ core::Migration notification_queue() {
   };
 }
 
+// The notification queue's columns after `id`, as version 3 created them.
+constexpr std::string_view kQueueColumns = R"sql(
+          recipient_id INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+          conversation_id INTEGER NOT NULL REFERENCES conversations (id) ON DELETE CASCADE,
+          latest_seq INTEGER NOT NULL,
+          message_count INTEGER NOT NULL,
+          state TEXT NOT NULL CHECK (state IN ('pending', 'in_flight')),
+          attempts INTEGER NOT NULL DEFAULT 0,
+          next_attempt_at INTEGER NOT NULL,
+          last_error TEXT,
+          created_at INTEGER NOT NULL,
+          UNIQUE (recipient_id, conversation_id)
+        );
+)sql";
+
+constexpr std::string_view kQueueCopy = R"sql(
+        INSERT INTO notifications_rebuilt (id, recipient_id, conversation_id, latest_seq,
+            message_count, state, attempts, next_attempt_at, last_error, created_at)
+          SELECT id, recipient_id, conversation_id, latest_seq, message_count, state, attempts,
+            next_attempt_at, last_error, created_at FROM notifications;
+        DROP TABLE notifications;
+        ALTER TABLE notifications_rebuilt RENAME TO notifications;
+        CREATE INDEX notifications_due ON notifications (next_attempt_at);
+)sql";
+
+// Rebuilds the notification queue with `id_key` as the definition of its id
+// column, keeping every queued row: SQLite cannot change a key in place.
+std::string rebuild_notifications(std::string_view id_key) {
+  std::string sql = "CREATE TABLE notifications_rebuilt (id ";
+  sql += id_key;
+  sql += ",";
+  sql += kQueueColumns;
+  sql += kQueueCopy;
+  return sql;
+}
+
+// A plain INTEGER PRIMARY KEY hands out max(id) + 1, so once the queue is
+// empty the next notification got the id of one already delivered, and
+// webhook receivers could not tell the two apart. AUTOINCREMENT never reuses
+// an id. Ids deleted before this migration ran may be handed out once more.
+core::Migration unique_notification_ids() {
+  return {
+      .version = 4,
+      .name = "chat notification ids never reused",
+      .up_sql = rebuild_notifications("INTEGER PRIMARY KEY AUTOINCREMENT"),
+      .down_sql = rebuild_notifications("INTEGER PRIMARY KEY"),
+  };
+}
+
 }  // namespace
 
 const std::vector<core::Migration>& chat_migrations() {
@@ -117,6 +169,7 @@ const std::vector<core::Migration>& chat_migrations() {
       accounts(),
       conversations_and_messages(),
       notification_queue(),
+      unique_notification_ids(),
   };
   return migrations;
 }

@@ -70,15 +70,22 @@ std::string request_path(const Request& request) {
   return std::string(target.substr(0, target.find('?')));
 }
 
-// The bearer token of `request`: the Authorization header, else `?token=`
-// (browsers cannot set headers on a WebSocket upgrade).
+// The bearer token in the Authorization header of `request`, or "".
 std::string bearer_token(const Request& request) {
   std::string_view header = request[http::field::authorization];
   constexpr std::string_view kScheme = "Bearer ";
   if (header.size() > kScheme.size() && beast::iequals(header.substr(0, kScheme.size()), kScheme)) {
     return std::string(header.substr(kScheme.size()));
   }
-  return query_param(request, "token").value_or("");
+  return {};
+}
+
+// The token of a WebSocket upgrade: the Authorization header, else `?token=`
+// (browsers cannot set headers on an upgrade). REST endpoints never accept
+// the query form, which would leak tokens into logs and browser history.
+std::string upgrade_token(const Request& request) {
+  auto token = bearer_token(request);
+  return token.empty() ? query_param(request, "token").value_or("") : token;
 }
 
 // The reconnect cursor of an upgrade, `?cursor=N`: nothing when absent, an
@@ -95,6 +102,35 @@ std::optional<std::optional<MessageId>> connect_cursor(const Request& request) {
   return std::optional<MessageId>(MessageId{*value});
 }
 
+// The answer to a plain request for /ws: it only speaks WebSocket.
+Response upgrade_required() {
+  auto response = error_response(http::status::upgrade_required, "upgrade_required",
+                                 "/ws speaks WebSocket only; send an upgrade request.");
+  response.set(http::field::upgrade, "websocket");
+  response.set(http::field::connection, "Upgrade");
+  return response;
+}
+
+// The JSON refusal of an upgrade whose handshake headers are unusable, so
+// that clients see the same error shape as everywhere else (otherwise Beast
+// would answer in plain text); nothing when the handshake looks valid.
+std::optional<Response> handshake_problem(const Request& request) {
+  std::string_view version = request[http::field::sec_websocket_version];
+  if (version != "13") {
+    auto response = error_response(http::status::upgrade_required, "unsupported_websocket_version",
+                                   "Only WebSocket version 13 is supported.");
+    response.set(http::field::sec_websocket_version, "13");
+    return response;
+  }
+  // A key is 16 random bytes in base64: 24 characters ending in "==".
+  std::string_view key = request[http::field::sec_websocket_key];
+  if (key.size() != 24 || !key.ends_with("==")) {
+    return error_response(http::status::bad_request, "bad_handshake",
+                          "Sec-WebSocket-Key must be 16 bytes in base64.");
+  }
+  return std::nullopt;
+}
+
 Response unauthorized() {
   auto response = error_response(http::status::unauthorized, "unauthorized",
                                  "Send a valid token as 'Authorization: Bearer TOKEN'.");
@@ -102,8 +138,23 @@ Response unauthorized() {
   return response;
 }
 
-// Parses a JSON object body into `out`; the 400 to answer when it is not one.
+// True when the Content-Type of `request` names JSON (parameters allowed).
+bool is_json_content(const Request& request) {
+  std::string_view type = request[http::field::content_type];
+  type = type.substr(0, type.find(';'));
+  while (!type.empty() && type.back() == ' ') {
+    type.remove_suffix(1);
+  }
+  return beast::iequals(type, "application/json");
+}
+
+// Parses a JSON object body into `out`; the 415 to answer when the body is
+// not labelled as JSON, the 400 when it is not a JSON object.
 std::optional<Response> read_body(const Request& request, json::object& out) {
+  if (!request.body().empty() && !is_json_content(request)) {
+    return error_response(http::status::unsupported_media_type, "unsupported_media_type",
+                          "Send request bodies with 'Content-Type: application/json'.");
+  }
   boost::system::error_code ec;
   auto parsed = json::parse(request.body(), ec);
   if (ec || !parsed.is_object()) {
@@ -212,6 +263,8 @@ void ChatService::register_routes(core::Router& router) {
       [this](Request& request, auto&, const Params& params) { return mark_read(request, params); });
   router.add("presence", {V::get}, "/api/v1/presence",
              [this](Request& request, auto&, auto&) { return presence(request); });
+  router.add("ws_without_upgrade", {V::get}, "/ws",
+             [](Request&, auto&, auto&) -> Awaitable { co_return upgrade_required(); });
   router.add("healthz", {V::get, V::head}, "/healthz", [](Request&, auto&, auto&) -> Awaitable {
     co_return json_response(http::status::ok, {{"status", "ok"}});
   });
@@ -279,7 +332,13 @@ ChatService::Awaitable ChatService::login(Request& request) {
 ChatService::Awaitable ChatService::logout(Request& request) {
   auto token = bearer_token(request);
   auto revoke = [this, &token] { return !token.empty() && context_.accounts.revoke_token(token); };
-  if (!co_await context_.storage.run(std::move(revoke))) {
+  bool revoked = co_await context_.storage.run(std::move(revoke));
+
+  // Sessions opened with the token must not outlive it.
+  if (auto key = token_key(token)) {
+    context_.hub.close_token_sessions(*key, "token revoked");
+  }
+  if (!revoked) {
     co_return unauthorized();
   }
   co_return Response{http::status::no_content, 11};
@@ -306,9 +365,18 @@ ChatService::Awaitable ChatService::create_group(Request& request) {
   if (auto problem = read_string(body, "name", name)) {
     co_return std::move(*problem);
   }
+  // An unknown access value is refused rather than read as invite_only, so
+  // that a typo never silently changes who may join.
   auto* access_field = body.if_contains("access");
-  bool open =
-      access_field != nullptr && access_field->is_string() && access_field->get_string() == "open";
+  bool open = false;
+  if (access_field != nullptr) {
+    auto* access = access_field->if_string();
+    if (access == nullptr || (*access != "open" && *access != "invite_only")) {
+      co_return error_response(http::status::bad_request, "invalid_field",
+                               "'access' must be \"open\" or \"invite_only\".");
+    }
+    open = *access == "open";
+  }
 
   auto create = [this, &user, &name, open] {
     return context_.conversations.create_group(
@@ -458,7 +526,9 @@ ChatService::Awaitable ChatService::history(Request& request, const Params& para
   auto before = query_param(request, "before");
   auto after = query_param(request, "after");
   auto anchor = parse_int(before ? *before : after.value_or("0"));
-  if (!limit || !anchor || (before && after)) {
+  // Sequence numbers start at 1: before= needs one, after=0 means "from the start".
+  bool anchor_valid = anchor && (before ? *anchor >= 1 : *anchor >= 0);
+  if (!limit || !anchor_valid || (before && after)) {
     co_return error_response(http::status::bad_request, "invalid_query",
                              "Use at most one of before=SEQ and after=SEQ, and limit=N.");
   }
@@ -576,13 +646,19 @@ ChatService::Awaitable ChatService::ready() {
 asio::awaitable<void> ChatService::upgrade(beast::tcp_stream& stream, Request& request,
                                            const core::RequestContext& connection) {
   std::optional<Response> refusal;
-  std::optional<User> user;
+  std::optional<TokenGrant> grant;
   auto cursor = connect_cursor(request);
   if (request_path(request) != "/ws") {
     refusal = error_response(http::status::not_found, "not_found", "WebSockets live at /ws.");
+  } else if (auto problem = handshake_problem(request)) {
+    refusal = std::move(problem);
   } else {
-    user = co_await authenticate(request);
-    if (!user) {
+    auto token = upgrade_token(request);
+    auto lookup = [this, &token] { return context_.accounts.authenticate_grant(token); };
+    if (!token.empty()) {
+      grant = co_await context_.storage.run(std::move(lookup));
+    }
+    if (!grant) {
       context_.metrics.unauthorized_upgrades.increment();
       refusal = unauthorized();
     } else if (cursor && !*cursor) {
@@ -602,7 +678,7 @@ asio::awaitable<void> ChatService::upgrade(beast::tcp_stream& stream, Request& r
   }
 
   auto session =
-      std::make_shared<WebSocketSession>(context_, std::move(stream), std::move(*user),
+      std::make_shared<WebSocketSession>(context_, std::move(stream), std::move(*grant),
                                          connection.connection_id, cursor.value_or(std::nullopt));
   co_await session->run(request);
 }

@@ -27,8 +27,10 @@ class ChatService {
   // Adds every REST route to `router`.
   void register_routes(core::Router& router);
 
-  // The HttpServer's upgrade handler for /ws: answers 401 (or 404 for other
-  // paths) over plain HTTP, otherwise runs a WebSocketSession on the stream.
+  // The HttpServer's upgrade handler for /ws: answers 404 for other paths,
+  // 426 or 400 for unusable handshake headers, 401 without a valid token and
+  // 400 for a malformed cursor, all in the JSON error shape over plain HTTP;
+  // otherwise runs a WebSocketSession on the stream.
   boost::asio::awaitable<void> upgrade(boost::beast::tcp_stream& stream, core::Request& request,
                                        const core::RequestContext& connection);
 
@@ -36,8 +38,9 @@ class ChatService {
   using Awaitable = boost::asio::awaitable<core::Response>;
   using Params = core::PathParams;
 
-  // The user behind the request's bearer token (header, or `token` query
-  // parameter), or nothing when it is missing, unknown, expired or revoked.
+  // The user behind the request's `Authorization: Bearer` token, or nothing
+  // when it is missing, unknown, expired or revoked. REST only: the `token`
+  // query parameter is accepted by upgrade() alone.
   boost::asio::awaitable<std::optional<User>> authenticate(const core::Request& request);
 
   Awaitable register_user(core::Request& request);

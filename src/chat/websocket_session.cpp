@@ -65,16 +65,21 @@ Frame presence_frame(const User& user, bool online) {
 
 }  // namespace
 
-WebSocketSession::WebSocketSession(ChatContext& context, beast::tcp_stream&& stream, User user,
-                                   std::uint64_t connection_id,
+WebSocketSession::WebSocketSession(ChatContext& context, beast::tcp_stream&& stream,
+                                   TokenGrant grant, std::uint64_t connection_id,
                                    std::optional<MessageId> connect_cursor)
     : context_(context),
       ws_(std::move(stream)),
-      user_(std::move(user)),
+      user_(std::move(grant.user)),
+      token_key_(std::move(grant.key)),
+      // The store's clock may differ from the steady clock, so carry over the
+      // token's remaining lifetime rather than its absolute expiry.
+      token_deadline_(std::chrono::steady_clock::now() + (grant.expires_at - grant.checked_at)),
       connection_id_(connection_id),
       wake_writer_(ws_.get_executor()),
       space_(ws_.get_executor()),
       seen_timer_(ws_.get_executor()),
+      expiry_timer_(ws_.get_executor()),
       connect_cursor_(connect_cursor) {
   context_.metrics.sessions.add(1);
 }
@@ -102,11 +107,12 @@ asio::awaitable<void> WebSocketSession::run(core::Request& request) {
   // Hold live frames from the moment of attaching, so that none can overtake
   // the replay of older messages.
   syncing_ = connect_cursor_.has_value();
-  auto attachment = context_.hub.attach(user_.id, shared_from_this());
+  auto attachment = context_.hub.attach(user_.id, shared_from_this(), token_key_);
   session_id_ = attachment.session_id;
   log->debug("connection {}: session {} of user {}", connection_id_, session_id_, user_.username);
   asio::co_spawn(ws_.get_executor(), write_loop(shared_from_this()), asio::detached);
   asio::co_spawn(ws_.get_executor(), last_seen_loop(shared_from_this()), asio::detached);
+  asio::co_spawn(ws_.get_executor(), expiry_loop(shared_from_this()), asio::detached);
 
   try {
     if (connect_cursor_) {
@@ -123,6 +129,7 @@ asio::awaitable<void> WebSocketSession::run(core::Request& request) {
   wake_writer_.cancel();
   space_.cancel();
   seen_timer_.cancel();
+  expiry_timer_.cancel();
   bool went_offline = context_.hub.detach(user_.id, session_id_);
   try {
     if (went_offline) {
@@ -153,6 +160,11 @@ asio::awaitable<void> WebSocketSession::read_loop() {
     }
     auto text = beast::buffers_to_string(buffer.data());
     buffer.consume(buffer.size());
+    // A closing session answers nothing more; reading goes on only to see
+    // the client's half of the closing handshake.
+    if (close_ || close_if_token_expired()) {
+      continue;
+    }
     co_await handle(text);
   }
 }
@@ -207,6 +219,28 @@ asio::awaitable<void> WebSocketSession::last_seen_loop(std::shared_ptr<WebSocket
     }
   }
   (void)self;  // kept the session alive until here
+}
+
+asio::awaitable<void> WebSocketSession::expiry_loop(std::shared_ptr<WebSocketSession> self) {
+  while (!reading_done_ && !close_) {
+    expiry_timer_.expires_at(token_deadline_);
+    co_await expiry_timer_.async_wait(kNoThrow);
+    if (reading_done_ || close_if_token_expired()) {
+      break;
+    }
+  }
+  (void)self;  // kept the session alive until here
+}
+
+bool WebSocketSession::close_if_token_expired() {
+  if (std::chrono::steady_clock::now() < token_deadline_) {
+    return false;
+  }
+  if (!reading_done_ && !close_) {
+    core::logger("chat")->debug("connection {}: token expired", connection_id_);
+    request_close(websocket::close_code::policy_error, "token expired");
+  }
+  return true;
 }
 
 asio::awaitable<void> WebSocketSession::handle(const std::string& text) {
@@ -267,6 +301,12 @@ asio::awaitable<void> WebSocketSession::on_send(const json::object& frame) {
     co_return;
   }
   std::string id(*client_id);
+  if (conversation && to_username != nullptr) {
+    // Two addresses could disagree; refuse rather than pick one.
+    context_.metrics.rejected_frames.increment();
+    send_error("invalid_field", "'send' takes conversation_id or to_username, not both.", id);
+    co_return;
+  }
 
   if (text->size() > context_.options.max_text_bytes) {
     send_error(
@@ -542,6 +582,12 @@ void WebSocketSession::close_going_away() {
   asio::post(ws_.get_executor(), [self] {
     self->request_close(websocket::close_code::going_away, "server shutting down");
   });
+}
+
+void WebSocketSession::close_for_policy(std::string reason) {
+  auto self = shared_from_this();
+  asio::post(ws_.get_executor(),
+             [self, reason] { self->request_close(websocket::close_code::policy_error, reason); });
 }
 
 void WebSocketSession::on_live_message(MessageId id, Frame frame) {

@@ -13,12 +13,14 @@
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/websocket/stream.hpp>
 #include <boost/json/object.hpp>
+#include <chrono>
 #include <deque>
 #include <memory>
 #include <optional>
 #include <string>
 #include <unordered_map>
 
+#include "chat/accounts.hpp"
 #include "chat/context.hpp"
 #include "chat/hub.hpp"
 #include "core/http.hpp"
@@ -28,11 +30,13 @@ namespace waypost::chat {
 class WebSocketSession final : public Endpoint,
                                public std::enable_shared_from_this<WebSocketSession> {
  public:
-  // Takes over `stream`, whose peer is already authenticated as `user`.
+  // Takes over `stream`, whose peer is already authenticated by `grant`.
   // `context` must outlive the session. With a `connect_cursor` (the upgrade's
   // `?cursor=`), the session replays every message after it before it writes
   // any live frame, as if the client had sent `sync` before anything else.
-  WebSocketSession(ChatContext& context, boost::beast::tcp_stream&& stream, User user,
+  // The session closes itself with 1008 once the grant's token expires, and
+  // the Hub closes it with 1008 when that token is revoked.
+  WebSocketSession(ChatContext& context, boost::beast::tcp_stream&& stream, TokenGrant grant,
                    std::uint64_t connection_id,
                    std::optional<MessageId> connect_cursor = std::nullopt);
   ~WebSocketSession() override;
@@ -44,6 +48,7 @@ class WebSocketSession final : public Endpoint,
   void push(Frame frame) override;
   void push_message(MessageId id, Frame frame) override;
   void close_going_away() override;
+  void close_for_policy(std::string reason) override;
 
  private:
   using Awaitable = boost::asio::awaitable<void>;
@@ -53,6 +58,10 @@ class WebSocketSession final : public Endpoint,
   Awaitable write_loop(std::shared_ptr<WebSocketSession> self);
   // Refreshes last_seen every options.last_seen_interval until the session ends.
   Awaitable last_seen_loop(std::shared_ptr<WebSocketSession> self);
+  // Closes the session with 1008 when its token expires, unless it ended first.
+  Awaitable expiry_loop(std::shared_ptr<WebSocketSession> self);
+  // On the session's executor: true, after asking to close, once the token expired.
+  bool close_if_token_expired();
   Awaitable handle(const std::string& text);
   Awaitable dispatch(const std::string& type, const boost::json::object& frame);
 
@@ -90,13 +99,16 @@ class WebSocketSession final : public Endpoint,
   ChatContext& context_;
   boost::beast::websocket::stream<boost::beast::tcp_stream> ws_;
   User user_;
+  std::string token_key_;  // names the token that authenticated the upgrade
+  std::chrono::steady_clock::time_point token_deadline_;  // when that token expires
   std::uint64_t connection_id_;
   std::uint64_t session_id_ = 0;  // the Hub's id, once attached
 
   std::deque<Frame> outgoing_;
-  boost::asio::steady_timer wake_writer_;  // cancelled when there is something to do
-  boost::asio::steady_timer space_;        // cancelled when the queue drains
-  boost::asio::steady_timer seen_timer_;   // next periodic last_seen write
+  boost::asio::steady_timer wake_writer_;   // cancelled when there is something to do
+  boost::asio::steady_timer space_;         // cancelled when the queue drains
+  boost::asio::steady_timer seen_timer_;    // next periodic last_seen write
+  boost::asio::steady_timer expiry_timer_;  // fires when the token expires
   std::optional<boost::beast::websocket::close_reason> close_;  // to send, then stop writing
   bool reading_done_ = false;
 

@@ -913,5 +913,210 @@ TEST_F(ChatServer, ShutdownClosesWebSocketsWith1001) {
   EXPECT_EQ(exit_status, 0);
 }
 
+// --- Token lifetime of WebSocket sessions ------------------------------------------
+
+TEST_F(ChatServer, LogoutClosesTheTokensOpenSessionsWith1008AndSparesOthers) {
+  start();
+  auto alice = register_and_login(port(), "alice");
+  auto bob = register_and_login(port(), "bob");
+  auto credentials =
+      json::serialize(json::object{{"username", "alice"}, {"password", "password-1"}});
+  auto second_login = http_call(port(), V::post, "/api/v1/login", credentials);
+  std::string other_token(second_login.body.at("token").as_string());
+  WsClient revoked(port(), alice.token);
+  WsClient alice_elsewhere(port(), other_token);
+  WsClient bystander(port(), bob.token);
+  revoked.round_trip();
+
+  ASSERT_EQ(http_call(port(), V::post, "/api/v1/logout", "", alice.token).status, 204u);
+  EXPECT_EQ(revoked.wait_closed(), 1008);
+  EXPECT_NO_THROW(alice_elsewhere.round_trip());
+  EXPECT_NO_THROW(bystander.round_trip());
+}
+
+TEST_F(ChatServer, SessionIsClosedWith1008OnceItsTokenExpires) {
+  start({"--token-lifetime-ms", "1500"});
+  auto alice = register_and_login(port(), "alice");
+  WsClient client(port(), alice.token);
+
+  EXPECT_NO_THROW(client.round_trip());
+
+  // No frame is needed to trigger it: the session watches its token's expiry.
+  EXPECT_EQ(client.wait_closed(10s), 1008);
+  EXPECT_THROW((void)WsClient(port(), alice.token), std::exception) << "upgrade refused too";
+}
+
+// --- Notifications ------------------------------------------------------------------
+
+TEST_F(ChatServer, NotificationsDeliveredOneAfterAnotherCarryDifferentIds) {
+  WebhookReceiver receiver(0);
+  start({"--webhook-url", receiver.url(), "--notify-coalesce-ms", "0", "--notify-poll-ms", "50"});
+  auto alice = register_and_login(port(), "alice");
+  register_and_login(port(), "bob");  // offline throughout
+  WsClient sender(port(), alice.token);
+
+  sender.send(send_frame("u-1", "first", std::nullopt, "bob"));
+  ASSERT_TRUE(sender.next_of("ack"));
+  ASSERT_TRUE(
+      poll_until([&] { return metric(port(), "chat_notifications_sent_total") == 1; }, 10s));
+  sender.send(send_frame("u-2", "second", std::nullopt, "bob"));
+  ASSERT_TRUE(sender.next_of("ack"));
+  ASSERT_TRUE(
+      poll_until([&] { return metric(port(), "chat_notifications_sent_total") == 2; }, 10s));
+
+  auto bodies = receiver.bodies();
+  ASSERT_EQ(bodies.size(), 2u);
+  auto first = json::parse(bodies[0]).as_object();
+  auto second = json::parse(bodies[1]).as_object();
+  EXPECT_EQ(second.at("latest_seq"), 2);
+  EXPECT_NE(first.at("notification_id"), second.at("notification_id"));
+}
+
+// --- Input validation ---------------------------------------------------------------
+
+TEST_F(ChatServer, GroupWithUnknownAccessValueIs400) {
+  start();
+  auto alice = register_and_login(port(), "alice");
+  for (json::value access : {json::value("public"), json::value("Open"), json::value(1)}) {
+    auto reply = call(V::post, "/api/v1/groups", alice, {{"name", "team"}, {"access", access}});
+    EXPECT_EQ(reply.status, 400u) << access;
+    EXPECT_EQ(reply.body.at("error").at("code"), "invalid_field") << access;
+  }
+  auto plain = call(V::post, "/api/v1/groups", alice, {{"name", "team"}});
+  ASSERT_EQ(plain.status, 201u);
+  EXPECT_EQ(plain.body.at("conversation").at("access"), "invite_only");
+}
+
+TEST_F(ChatServer, SendWithBothConversationAndUsernameGetsAnErrorFrame) {
+  start();
+  auto alice = register_and_login(port(), "alice");
+  register_and_login(port(), "bob");
+  auto group = create_group(alice, {});
+  WsClient client(port(), alice.token);
+
+  auto frame = send_frame("both-1", "where to?", group);
+  frame["to_username"] = "bob";
+  client.send(frame);
+  auto error = client.next_of("error");
+  ASSERT_TRUE(error);
+  EXPECT_EQ(error->at("code"), "invalid_field");
+  EXPECT_EQ(error->at("client_message_id"), "both-1");
+  EXPECT_NO_THROW(client.round_trip());
+  EXPECT_TRUE(history(alice, group).empty());
+}
+
+TEST_F(ChatServer, RequestBodyThatIsNotLabelledJsonIs415) {
+  start();
+  auto alice = register_and_login(port(), "alice");
+  for (std::string type : {"text/plain", "", "application/jsonx"}) {
+    http::request<http::string_body> request{V::post, "/api/v1/groups", 11};
+    request.set(http::field::authorization, "Bearer " + alice.token);
+    if (!type.empty()) {
+      request.set(http::field::content_type, type);
+    }
+    request.body() = R"({"name":"team"})";
+    auto response = send_raw(port(), request);
+    EXPECT_EQ(response.result_int(), 415u) << type;
+    EXPECT_EQ(error_code_of(response.body()), "unsupported_media_type") << type;
+  }
+
+  http::request<http::string_body> labelled{V::post, "/api/v1/groups", 11};
+  labelled.set(http::field::authorization, "Bearer " + alice.token);
+  labelled.set(http::field::content_type, "Application/JSON; charset=utf-8");
+  labelled.body() = R"({"name":"team"})";
+  EXPECT_EQ(send_raw(port(), labelled).result_int(), 201u);
+}
+
+TEST_F(ChatServer, QueryTokenDoesNotAuthenticateRestEndpoints) {
+  start();
+  auto alice = register_and_login(port(), "alice");
+  auto reply = http_call(port(), V::get, "/api/v1/me?token=" + alice.token);
+  EXPECT_EQ(reply.status, 401u);
+  EXPECT_EQ(http_call(port(), V::post, "/api/v1/logout?token=" + alice.token).status, 401u);
+  EXPECT_EQ(call(V::get, "/api/v1/me", alice).status, 200u) << "the token still works";
+}
+
+TEST_F(ChatServer, HistoryAnchorsThatAreNotPositiveIntegersAre400) {
+  start();
+  auto alice = register_and_login(port(), "alice");
+  auto group = std::to_string(create_group(alice, {}));
+  for (std::string query : {"before=0", "before=-1", "after=-1", "before=abc", "after=1.5",
+                            "before=", "before=1&after=1"}) {
+    auto reply = call(V::get, "/api/v1/conversations/" + group + "/messages?" + query, alice);
+    EXPECT_EQ(reply.status, 400u) << query;
+    EXPECT_EQ(reply.body.at("error").at("code"), "invalid_query") << query;
+  }
+  EXPECT_EQ(call(V::get, "/api/v1/conversations/" + group + "/messages?after=0", alice).status,
+            200u);
+  EXPECT_EQ(call(V::get, "/api/v1/conversations/" + group + "/messages?before=5", alice).status,
+            200u);
+}
+
+TEST_F(ChatServer, JoiningADirectConversationAsOutsiderLooksLikeAnInviteOnlyGroup) {
+  start();
+  auto alice = register_and_login(port(), "alice");
+  auto bob = register_and_login(port(), "bob");
+  auto mallory = register_and_login(port(), "mallory");
+  WsClient client(port(), alice.token);
+  client.send(send_frame("d-1", "hi bob", std::nullopt, "bob"));
+  auto ack = client.next_of("ack");
+  ASSERT_TRUE(ack);
+  auto direct = std::to_string(ack->at("conversation_id").as_int64());
+  auto group = std::to_string(create_group(alice, {}));
+
+  auto into_direct = call(V::post, "/api/v1/groups/" + direct + "/join", mallory);
+  auto into_group = call(V::post, "/api/v1/groups/" + group + "/join", mallory);
+  EXPECT_EQ(into_direct.status, 403u);
+  EXPECT_EQ(into_direct.body.at("error").at("code"), "not_a_member");
+  EXPECT_EQ(into_group.status, into_direct.status);
+  EXPECT_EQ(into_group.body, into_direct.body);
+  EXPECT_EQ(call(V::post, "/api/v1/groups/" + direct + "/leave", mallory).body, into_direct.body);
+  EXPECT_EQ(call(V::post, "/api/v1/groups/" + direct + "/join", bob).body.at("error").at("code"),
+            "not_a_group")
+      << "members know the kind already";
+}
+
+// --- WebSocket handshake ------------------------------------------------------------
+
+TEST_F(ChatServer, PlainGetOfWsIs426WithUpgradeHeader) {
+  start();
+  http::request<http::string_body> request{V::get, "/ws", 11};
+  auto response = send_raw(port(), request);
+  EXPECT_EQ(response.result_int(), 426u);
+  EXPECT_EQ(response[http::field::upgrade], "websocket");
+  EXPECT_EQ(error_code_of(response.body()), "upgrade_required");
+}
+
+http::request<http::string_body> upgrade_request(const std::string& token) {
+  http::request<http::string_body> request{V::get, "/ws", 11};
+  request.set(http::field::connection, "Upgrade");
+  request.set(http::field::upgrade, "websocket");
+  request.set(http::field::authorization, "Bearer " + token);
+  request.set(http::field::sec_websocket_version, "13");
+  request.set(http::field::sec_websocket_key, "dGhlIHNhbXBsZSBub25jZQ==");
+  return request;
+}
+
+TEST_F(ChatServer, UpgradeWithUnsupportedVersionIs426InTheJsonErrorShape) {
+  start();
+  auto alice = register_and_login(port(), "alice");
+  auto request = upgrade_request(alice.token);
+  request.set(http::field::sec_websocket_version, "8");
+  auto response = send_raw(port(), request);
+  EXPECT_EQ(response.result_int(), 426u);
+  EXPECT_EQ(response[http::field::sec_websocket_version], "13");
+  EXPECT_EQ(error_code_of(response.body()), "unsupported_websocket_version");
+}
+
+TEST_F(ChatServer, UpgradeWithoutKeyIs400InTheJsonErrorShape) {
+  start();
+  auto alice = register_and_login(port(), "alice");
+  auto request = upgrade_request(alice.token);
+  request.erase(http::field::sec_websocket_key);
+  auto response = send_raw(port(), request);
+  EXPECT_EQ(response.result_int(), 400u);
+  EXPECT_EQ(error_code_of(response.body()), "bad_handshake");
+}
+
 }  // namespace
 }  // namespace waypost::chat::testing

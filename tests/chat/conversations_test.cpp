@@ -98,7 +98,7 @@ TEST_F(ConversationStoreTest, OpenGroupCanBeJoinedAndInviteOnlyCannot) {
   auto closed = chat.conversations.create_group(alice.id, "staff").value();
 
   EXPECT_TRUE(chat.conversations.join(bob.id, open.id));
-  EXPECT_EQ(chat.conversations.join(bob.id, closed.id).error(), Errc::kInviteOnly);
+  EXPECT_EQ(chat.conversations.join(bob.id, closed.id).error(), Errc::kNotAMember);
   EXPECT_TRUE(chat.conversations.join(alice.id, closed.id));
 }
 
@@ -114,7 +114,7 @@ TEST_F(ConversationStoreTest, LeavingEndsMembership) {
 TEST_F(ConversationStoreTest, DirectConversationCannotBeLeftOrJoined) {
   auto direct = chat.conversations.find_or_create_direct(alice.id, bob.id).value();
   EXPECT_EQ(chat.conversations.leave(alice.id, direct.id).error(), Errc::kNotAGroup);
-  EXPECT_EQ(chat.conversations.join(carol.id, direct.id).error(), Errc::kNotAGroup);
+  EXPECT_EQ(chat.conversations.join(carol.id, direct.id).error(), Errc::kNotAMember);
   EXPECT_EQ(chat.conversations.add_member(alice.id, direct.id, carol.id).error(), Errc::kNotAGroup);
 }
 

@@ -38,11 +38,60 @@ TEST(ChatSchema, MigratesUpDownToZeroAndUpAgain) {
   EXPECT_EQ(count_chat_tables(db), 7);
 }
 
+// Queues one notification and deletes it, as a delivery does; returns its id.
+std::int64_t queue_and_deliver_one(core::sqlite::Database& db) {
+  db.execute(
+      "INSERT INTO notifications (recipient_id, conversation_id, latest_seq, message_count, "
+      "state, next_attempt_at, created_at) VALUES (1, 1, 1, 1, 'pending', 0, 0)");
+  auto id = db.last_insert_rowid();
+  db.execute("DELETE FROM notifications");
+  return id;
+}
+
+void add_user_and_group(core::sqlite::Database& db) {
+  db.execute(
+      "INSERT INTO users (id, username, password_hash, created_at) VALUES (1, 'alice', 'x', 0);"
+      "INSERT INTO conversations (id, kind, name, created_by, created_at) "
+      "VALUES (1, 'group', 'g', 1, 0)");
+}
+
+TEST(ChatSchema, NotificationIdIsNotReusedAfterTheQueueEmpties) {
+  core::sqlite::Database db(":memory:");
+  core::migrate_to_latest(db, chat_migrations());
+  add_user_and_group(db);
+
+  auto first = queue_and_deliver_one(db);
+  auto second = queue_and_deliver_one(db);
+  EXPECT_GT(second, first);
+}
+
+TEST(ChatSchema, NotificationIdMigrationKeepsQueuedRowsBothWays) {
+  core::sqlite::Database db(":memory:");
+  const auto& migrations = chat_migrations();
+  core::migrate_to(db, migrations, 3);
+  add_user_and_group(db);
+  db.execute(
+      "INSERT INTO notifications (id, recipient_id, conversation_id, latest_seq, message_count, "
+      "state, next_attempt_at, created_at) VALUES (7, 1, 1, 4, 2, 'pending', 0, 0)");
+
+  core::migrate_to(db, migrations, 4);
+  core::migrate_to(db, migrations, 3);
+  core::migrate_to(db, migrations, 4);
+  auto query = db.prepare("SELECT id, latest_seq, message_count FROM notifications");
+  ASSERT_EQ(query.step(), core::sqlite::StepResult::kRow);
+  EXPECT_EQ(query.column_int(0), 7);
+  EXPECT_EQ(query.column_int(1), 4);
+  EXPECT_EQ(query.column_int(2), 2);
+  EXPECT_EQ(query.step(), core::sqlite::StepResult::kDone);
+}
+
 TEST(ChatSchema, EachStepDownRemovesOnlyItsOwnTables) {
   core::sqlite::Database db(":memory:");
   const auto& migrations = chat_migrations();
   core::migrate_to_latest(db, migrations);
 
+  core::migrate_to(db, migrations, 3);
+  EXPECT_EQ(count_chat_tables(db), 7);
   core::migrate_to(db, migrations, 2);
   EXPECT_EQ(count_chat_tables(db), 5);
   core::migrate_to(db, migrations, 1);

@@ -188,6 +188,38 @@ inline HttpReply http_call(std::uint16_t port, http::verb method, const std::str
   return reply;
 }
 
+// Sends `request` exactly as given (no headers added but Host) on a fresh
+// connection and returns the whole response, headers included.
+inline http::response<http::string_body> send_raw(std::uint16_t port,
+                                                  http::request<http::string_body> request) {
+  asio::io_context io;
+  beast::tcp_stream stream(io);
+  stream.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
+  request.set(http::field::host, "127.0.0.1");
+  request.prepare_payload();
+  http::write(stream, request);
+
+  beast::flat_buffer buffer;
+  http::response<http::string_body> response;
+  http::read(stream, buffer, response);
+  return response;
+}
+
+// The "error.code" of a JSON error body, or "" when the body has none.
+inline std::string error_code_of(const std::string& body) {
+  boost::system::error_code ec;
+  auto parsed = json::parse(body, ec);
+  if (ec || !parsed.is_object()) {
+    return {};
+  }
+  auto* error = parsed.as_object().if_contains("error");
+  if (error == nullptr || !error->is_object()) {
+    return {};
+  }
+  auto* code = error->as_object().if_contains("code");
+  return code != nullptr && code->is_string() ? std::string(code->as_string()) : std::string();
+}
+
 struct Account {
   std::int64_t id = 0;
   std::string name;
