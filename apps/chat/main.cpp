@@ -120,11 +120,11 @@ int serve(Settings& s) {
   log->info("database {} ready", s.server.database_path);
 
   chat::SystemClock clock;
-  chat::AccountStore accounts(pool, clock, s.accounts);
-  chat::ConversationStore conversations(pool, clock);
-  chat::MessageStore messages(pool, clock, {.max_text_bytes = s.chat.max_text_bytes});
-  chat::NotificationQueue queue(pool, clock, s.notifications);
-  chat::ContactDirectory contacts(pool);
+  chat::SqliteAccountStore accounts(pool, clock, s.accounts);
+  chat::SqliteConversationStore conversations(pool, clock);
+  chat::SqliteMessageStore messages(pool, clock, {.max_text_bytes = s.chat.max_text_bytes});
+  chat::SqliteNotificationQueue queue(pool, clock, s.notifications);
+  chat::SqliteContactDirectory contacts(pool);
   core::BlockingPool storage_threads(s.server.storage_threads);
   core::BlockingPool password_threads(s.password_threads);
 

@@ -101,8 +101,8 @@ std::optional<std::string> token_key(std::string_view token) {
   return token_hash(token);
 }
 
-AccountStore::AccountStore(core::sqlite::ConnectionPool& pool, const Clock& clock,
-                           AccountConfig config)
+SqliteAccountStore::SqliteAccountStore(core::sqlite::ConnectionPool& pool, const Clock& clock,
+                                       AccountConfig config)
     : pool_(pool), clock_(clock), config_(config) {
   if (sodium_init() < 0) {
     throw std::runtime_error("libsodium failed to initialise");
@@ -110,7 +110,8 @@ AccountStore::AccountStore(core::sqlite::ConnectionPool& pool, const Clock& cloc
   dummy_hash_ = hash_password("not-a-real-password");
 }
 
-Result<User> AccountStore::register_user(std::string_view username, std::string_view password) {
+Result<User> SqliteAccountStore::register_user(std::string_view username,
+                                               std::string_view password) {
   auto name = normalize_username(username);
   if (!name) {
     return Errc::kInvalidUsername;
@@ -133,7 +134,8 @@ Result<User> AccountStore::register_user(std::string_view username, std::string_
   return User{UserId{db->last_insert_rowid()}, *name, now, std::nullopt};
 }
 
-Result<User> AccountStore::verify_login(std::string_view username, std::string_view password) {
+Result<User> SqliteAccountStore::verify_login(std::string_view username,
+                                              std::string_view password) {
   auto name = normalize_username(username);
   if (!name || !is_valid_password(password)) {
     return Errc::kWrongCredentials;
@@ -155,7 +157,7 @@ Result<User> AccountStore::verify_login(std::string_view username, std::string_v
   return stored->user;
 }
 
-Result<IssuedToken> AccountStore::issue_token(UserId user) {
+Result<IssuedToken> SqliteAccountStore::issue_token(UserId user) {
   RawToken raw{};
   randombytes_buf(raw.data(), raw.size());
   Timestamp now = clock_.now();
@@ -176,7 +178,7 @@ Result<IssuedToken> AccountStore::issue_token(UserId user) {
   return IssuedToken{encode_token(raw), expires_at};
 }
 
-std::optional<User> AccountStore::authenticate(std::string_view token) {
+std::optional<User> SqliteAccountStore::authenticate(std::string_view token) {
   auto hash = token_hash(token);
   if (!hash) {
     return std::nullopt;
@@ -190,7 +192,7 @@ std::optional<User> AccountStore::authenticate(std::string_view token) {
   return first_user(query);
 }
 
-std::optional<TokenGrant> AccountStore::authenticate_grant(std::string_view token) {
+std::optional<TokenGrant> SqliteAccountStore::authenticate_grant(std::string_view token) {
   auto hash = token_hash(token);
   if (!hash) {
     return std::nullopt;
@@ -209,7 +211,7 @@ std::optional<TokenGrant> AccountStore::authenticate_grant(std::string_view toke
                     now};
 }
 
-bool AccountStore::revoke_token(std::string_view token) {
+bool SqliteAccountStore::revoke_token(std::string_view token) {
   auto hash = token_hash(token);
   if (!hash) {
     return false;
@@ -220,13 +222,13 @@ bool AccountStore::revoke_token(std::string_view token) {
   return detail::changed_rows(*db) > 0;
 }
 
-int AccountStore::revoke_all_tokens(UserId user) {
+int SqliteAccountStore::revoke_all_tokens(UserId user) {
   auto db = pool_.lease();
   db->prepare("DELETE FROM auth_tokens WHERE user_id = ?").bind(1, to_int(user)).run();
   return detail::changed_rows(*db);
 }
 
-int AccountStore::purge_expired_tokens() {
+int SqliteAccountStore::purge_expired_tokens() {
   auto db = pool_.lease();
   db->prepare("DELETE FROM auth_tokens WHERE expires_at <= ?")
       .bind(1, detail::to_millis(clock_.now()))
@@ -234,7 +236,7 @@ int AccountStore::purge_expired_tokens() {
   return detail::changed_rows(*db);
 }
 
-bool AccountStore::record_seen(UserId user) {
+bool SqliteAccountStore::record_seen(UserId user) {
   auto db = pool_.lease();
   db->prepare("UPDATE users SET last_seen = MAX(COALESCE(last_seen, 0), ?) WHERE id = ?")
       .bind(1, detail::to_millis(clock_.now()))
@@ -243,14 +245,14 @@ bool AccountStore::record_seen(UserId user) {
   return detail::changed_rows(*db) > 0;
 }
 
-std::optional<User> AccountStore::find_user(UserId id) {
+std::optional<User> SqliteAccountStore::find_user(UserId id) {
   auto db = pool_.lease();
   auto query = db->prepare(std::string(kSelectUser) + "WHERE id = ?");
   query.bind(1, to_int(id));
   return first_user(query);
 }
 
-std::optional<User> AccountStore::find_user_by_name(std::string_view username) {
+std::optional<User> SqliteAccountStore::find_user_by_name(std::string_view username) {
   auto name = normalize_username(username);
   if (!name) {
     return std::nullopt;
@@ -262,7 +264,7 @@ std::optional<User> AccountStore::find_user_by_name(std::string_view username) {
   return first_user(query);
 }
 
-std::string AccountStore::hash_password(std::string_view password) const {
+std::string SqliteAccountStore::hash_password(std::string_view password) const {
   std::array<char, crypto_pwhash_STRBYTES> out{};
   if (crypto_pwhash_str(out.data(), password.data(), password.size(), config_.password_ops_limit,
                         config_.password_mem_limit) != 0) {

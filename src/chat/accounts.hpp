@@ -50,47 +50,68 @@ struct TokenGrant {
 // Storage faults throw core::sqlite::DatabaseError.
 class AccountStore {
  public:
-  // Initialises libsodium; throws std::runtime_error when that fails. Hashes
-  // one dummy password (see verify_login) so construction takes one hash's time.
-  AccountStore(core::sqlite::ConnectionPool& pool, const Clock& clock, AccountConfig config = {});
+  virtual ~AccountStore() = default;
 
   // Creates an account. The name is stored lower-case. Errors: kInvalidUsername,
   // kInvalidPassword, kUsernameTaken (also when the same name differs only in case).
-  [[nodiscard]] Result<User> register_user(std::string_view username, std::string_view password);
+  [[nodiscard]] virtual Result<User> register_user(std::string_view username,
+                                                   std::string_view password) = 0;
 
   // Checks a password. Unknown users and wrong passwords both give
   // kWrongCredentials and take about the same time, so names cannot be probed.
-  [[nodiscard]] Result<User> verify_login(std::string_view username, std::string_view password);
+  [[nodiscard]] virtual Result<User> verify_login(std::string_view username,
+                                                  std::string_view password) = 0;
 
   // Creates a token for `user` valid for config.token_lifetime. Error: kNoSuchUser.
-  [[nodiscard]] Result<IssuedToken> issue_token(UserId user);
+  [[nodiscard]] virtual Result<IssuedToken> issue_token(UserId user) = 0;
 
   // The user a token belongs to, or nothing when it is malformed, unknown,
   // revoked or expired (at or after its expires_at).
-  [[nodiscard]] std::optional<User> authenticate(std::string_view token);
+  [[nodiscard]] virtual std::optional<User> authenticate(std::string_view token) = 0;
 
   // As authenticate, and also says when the token expires, for callers that
   // keep using it after this check (WebSocket sessions).
-  [[nodiscard]] std::optional<TokenGrant> authenticate_grant(std::string_view token);
+  [[nodiscard]] virtual std::optional<TokenGrant> authenticate_grant(std::string_view token) = 0;
 
   // Revokes one token (logout). Returns false when the token was malformed,
   // unknown, already revoked or already purged.
-  bool revoke_token(std::string_view token);
+  virtual bool revoke_token(std::string_view token) = 0;
 
   // Revokes every token of `user` ("log out everywhere"); returns how many.
-  int revoke_all_tokens(UserId user);
+  virtual int revoke_all_tokens(UserId user) = 0;
 
   // Deletes expired tokens; returns how many. A maintenance job may call it daily.
-  int purge_expired_tokens();
+  virtual int purge_expired_tokens() = 0;
 
   // Records that `user` was seen now. last_seen never moves backwards, even if
   // the clock does. Returns false for an unknown user.
-  bool record_seen(UserId user);
+  virtual bool record_seen(UserId user) = 0;
 
-  [[nodiscard]] std::optional<User> find_user(UserId id);
+  [[nodiscard]] virtual std::optional<User> find_user(UserId id) = 0;
 
   // Looks a user up by name, ignoring case.
-  [[nodiscard]] std::optional<User> find_user_by_name(std::string_view username);
+  [[nodiscard]] virtual std::optional<User> find_user_by_name(std::string_view username) = 0;
+};
+
+// The embedded SQLite implementation.
+class SqliteAccountStore final : public AccountStore {
+ public:
+  // Initialises libsodium; throws std::runtime_error when that fails. Hashes
+  // one dummy password (see verify_login) so construction takes one hash's time.
+  SqliteAccountStore(core::sqlite::ConnectionPool& pool, const Clock& clock,
+                     AccountConfig config = {});
+
+  Result<User> register_user(std::string_view username, std::string_view password) override;
+  Result<User> verify_login(std::string_view username, std::string_view password) override;
+  Result<IssuedToken> issue_token(UserId user) override;
+  std::optional<User> authenticate(std::string_view token) override;
+  std::optional<TokenGrant> authenticate_grant(std::string_view token) override;
+  bool revoke_token(std::string_view token) override;
+  int revoke_all_tokens(UserId user) override;
+  int purge_expired_tokens() override;
+  bool record_seen(UserId user) override;
+  std::optional<User> find_user(UserId id) override;
+  std::optional<User> find_user_by_name(std::string_view username) override;
 
  private:
   std::string hash_password(std::string_view password) const;

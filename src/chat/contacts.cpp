@@ -2,7 +2,7 @@
 
 namespace waypost::chat {
 
-std::vector<UserId> ContactDirectory::contacts(UserId user) {
+std::vector<UserId> SqliteContactDirectory::contacts(UserId user) {
   auto db = pool_.lease();
   auto query = db->prepare(
       "SELECT DISTINCT other.user_id FROM members mine "

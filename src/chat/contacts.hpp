@@ -13,11 +13,19 @@ namespace waypost::chat {
 // several storage threads at once. Storage faults throw core::sqlite::DatabaseError.
 class ContactDirectory {
  public:
-  explicit ContactDirectory(core::sqlite::ConnectionPool& pool) : pool_(pool) {}
+  virtual ~ContactDirectory() = default;
 
   // Every other user who is a member of at least one conversation `user` is
   // in, in ascending id order. Empty for unknown users.
-  [[nodiscard]] std::vector<UserId> contacts(UserId user);
+  [[nodiscard]] virtual std::vector<UserId> contacts(UserId user) = 0;
+};
+
+// The embedded SQLite implementation.
+class SqliteContactDirectory final : public ContactDirectory {
+ public:
+  explicit SqliteContactDirectory(core::sqlite::ConnectionPool& pool) : pool_(pool) {}
+
+  std::vector<UserId> contacts(UserId user) override;
 
  private:
   core::sqlite::ConnectionPool& pool_;

@@ -127,10 +127,11 @@ ConversationSummary read_summary(const Statement& row) {
 
 }  // namespace
 
-ConversationStore::ConversationStore(core::sqlite::ConnectionPool& pool, const Clock& clock)
+SqliteConversationStore::SqliteConversationStore(core::sqlite::ConnectionPool& pool,
+                                                 const Clock& clock)
     : pool_(pool), clock_(clock) {}
 
-Result<Conversation> ConversationStore::find_or_create_direct(UserId a, UserId b) {
+Result<Conversation> SqliteConversationStore::find_or_create_direct(UserId a, UserId b) {
   if (a == b) {
     return Errc::kDirectWithSelf;
   }
@@ -165,8 +166,8 @@ Result<Conversation> ConversationStore::find_or_create_direct(UserId a, UserId b
   return *created;
 }
 
-Result<Conversation> ConversationStore::create_group(UserId creator, std::string_view name,
-                                                     GroupAccess access) {
+Result<Conversation> SqliteConversationStore::create_group(UserId creator, std::string_view name,
+                                                           GroupAccess access) {
   if (!is_valid_group_name(name)) {
     return Errc::kInvalidGroupName;
   }
@@ -193,7 +194,7 @@ Result<Conversation> ConversationStore::create_group(UserId creator, std::string
   return Conversation{id, ConversationKind::kGroup, std::string(name), access, creator, now};
 }
 
-Result<Conversation> ConversationStore::find(ConversationId conversation) {
+Result<Conversation> SqliteConversationStore::find(ConversationId conversation) {
   auto db = pool_.lease();
   auto found = load_conversation(*db, conversation);
   if (!found) {
@@ -202,7 +203,7 @@ Result<Conversation> ConversationStore::find(ConversationId conversation) {
   return *found;
 }
 
-Result<void> ConversationStore::add_member(UserId actor, ConversationId group, UserId user) {
+Result<void> SqliteConversationStore::add_member(UserId actor, ConversationId group, UserId user) {
   auto db = pool_.lease();
   core::sqlite::Transaction transaction(*db);
   if (auto loaded = load_group_for(*db, group, actor); !loaded) {
@@ -220,7 +221,7 @@ Result<void> ConversationStore::add_member(UserId actor, ConversationId group, U
   return {};
 }
 
-Result<void> ConversationStore::join(UserId user, ConversationId group) {
+Result<void> SqliteConversationStore::join(UserId user, ConversationId group) {
   auto db = pool_.lease();
   core::sqlite::Transaction transaction(*db);
   auto loaded = load_group_for(*db, group, user);
@@ -243,7 +244,7 @@ Result<void> ConversationStore::join(UserId user, ConversationId group) {
   return {};
 }
 
-Result<void> ConversationStore::leave(UserId user, ConversationId group) {
+Result<void> SqliteConversationStore::leave(UserId user, ConversationId group) {
   auto db = pool_.lease();
   core::sqlite::Transaction transaction(*db);
   if (auto loaded = load_group_for(*db, group, user); !loaded) {
@@ -261,7 +262,7 @@ Result<void> ConversationStore::leave(UserId user, ConversationId group) {
   return {};
 }
 
-Result<std::vector<Member>> ConversationStore::members(ConversationId conversation) {
+Result<std::vector<Member>> SqliteConversationStore::members(ConversationId conversation) {
   // Cached statements: the group-commit writer asks this for every
   // conversation it fans a message out to.
   static constexpr std::string_view kExistsSql = "SELECT 1 FROM conversations WHERE id = ?";
@@ -290,12 +291,12 @@ Result<std::vector<Member>> ConversationStore::members(ConversationId conversati
   return members;
 }
 
-bool ConversationStore::is_member(UserId user, ConversationId conversation) {
+bool SqliteConversationStore::is_member(UserId user, ConversationId conversation) {
   auto db = pool_.lease();
   return detail::check_member(*db, user, conversation).has_value();
 }
 
-std::vector<ConversationSummary> ConversationStore::list_for_user(UserId user) {
+std::vector<ConversationSummary> SqliteConversationStore::list_for_user(UserId user) {
   auto db = pool_.lease();
   auto query = db->prepare(list_query());
   query.bind(1, to_int(user));
@@ -307,7 +308,8 @@ std::vector<ConversationSummary> ConversationStore::list_for_user(UserId user) {
   return summaries;
 }
 
-Result<ReadMark> ConversationStore::mark_read(UserId user, ConversationId conversation, Seq seq) {
+Result<ReadMark> SqliteConversationStore::mark_read(UserId user, ConversationId conversation,
+                                                    Seq seq) {
   // One statement, so it is atomic without an explicit transaction.
   auto db = pool_.lease();
   auto update = db->prepare(
@@ -330,7 +332,8 @@ Result<ReadMark> ConversationStore::mark_read(UserId user, ConversationId conver
   return mark;
 }
 
-Result<std::int64_t> ConversationStore::unread_count(UserId user, ConversationId conversation) {
+Result<std::int64_t> SqliteConversationStore::unread_count(UserId user,
+                                                           ConversationId conversation) {
   auto db = pool_.lease();
   auto query = db->prepare(
       "SELECT c.first_seq, c.last_seq, mm.last_read_seq FROM members mm "

@@ -202,15 +202,15 @@ std::int64_t prune_conversation(Database& db, const PruneTarget& target) {
 
 }  // namespace
 
-MessageStore::MessageStore(core::sqlite::ConnectionPool& pool, const Clock& clock,
-                           MessageConfig config)
+SqliteMessageStore::SqliteMessageStore(core::sqlite::ConnectionPool& pool, const Clock& clock,
+                                       MessageConfig config)
     : pool_(pool), clock_(clock), config_(config) {}
 
-Result<Ack> MessageStore::append(const AppendRequest& request) {
+Result<Ack> SqliteMessageStore::append(const AppendRequest& request) {
   return append_batch(std::span(&request, 1)).front();
 }
 
-std::vector<Result<Ack>> MessageStore::append_batch(std::span<const AppendRequest> requests) {
+std::vector<Result<Ack>> SqliteMessageStore::append_batch(std::span<const AppendRequest> requests) {
   if (requests.empty()) {
     return {};
   }
@@ -227,7 +227,8 @@ std::vector<Result<Ack>> MessageStore::append_batch(std::span<const AppendReques
   return results;
 }
 
-Result<Ack> MessageStore::append_one(Database& db, const AppendRequest& request, Timestamp now) {
+Result<Ack> SqliteMessageStore::append_one(Database& db, const AppendRequest& request,
+                                           Timestamp now) {
   if (!is_valid_message_text(request.text, config_.max_text_bytes)) {
     return Errc::kInvalidMessageText;
   }
@@ -245,8 +246,8 @@ Result<Ack> MessageStore::append_one(Database& db, const AppendRequest& request,
   return insert_new(statements_, db, request, now);
 }
 
-Result<HistoryPage> MessageStore::history(UserId reader, ConversationId conversation,
-                                          PageRequest page) {
+Result<HistoryPage> SqliteMessageStore::history(UserId reader, ConversationId conversation,
+                                                PageRequest page) {
   if (page.limit < 1 || page.limit > kMaxPageLimit) {
     return Errc::kInvalidPageLimit;
   }
@@ -260,7 +261,7 @@ Result<HistoryPage> MessageStore::history(UserId reader, ConversationId conversa
   return assemble_page(select_page(*db, conversation, page), page, *bounds);
 }
 
-Result<SyncPage> MessageStore::messages_after(UserId user, MessageId cursor, int limit) {
+Result<SyncPage> SqliteMessageStore::messages_after(UserId user, MessageId cursor, int limit) {
   if (limit < 1 || limit > kMaxPageLimit) {
     return Errc::kInvalidPageLimit;
   }
@@ -279,7 +280,7 @@ Result<SyncPage> MessageStore::messages_after(UserId user, MessageId cursor, int
   return page;
 }
 
-MessageId MessageStore::latest_cursor() {
+MessageId SqliteMessageStore::latest_cursor() {
   // sqlite_sequence holds the largest id ever given out, even if retention
   // has since deleted that message.
   auto db = pool_.lease();
@@ -289,7 +290,7 @@ MessageId MessageStore::latest_cursor() {
   return MessageId{query.column_int(0)};
 }
 
-PruneReport MessageStore::prune_older_than(Timestamp cutoff) {
+PruneReport SqliteMessageStore::prune_older_than(Timestamp cutoff) {
   auto db = pool_.lease();
   core::sqlite::Transaction transaction(*db);
   PruneReport report;

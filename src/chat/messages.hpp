@@ -102,7 +102,7 @@ struct PruneReport {
 // core::sqlite::DatabaseError.
 class MessageStore {
  public:
-  MessageStore(core::sqlite::ConnectionPool& pool, const Clock& clock, MessageConfig config = {});
+  virtual ~MessageStore() = default;
 
   // Stores one message durably (the commit is fsynced before this returns) and
   // assigns the conversation's next seq. A repeated (sender, client_message_id)
@@ -110,29 +110,31 @@ class MessageStore {
   // a UNIQUE constraint decides. Also moves the sender's read position to the
   // new message. Errors: kInvalidMessageText, kInvalidClientMessageId,
   // kNoSuchConversation, kNotAMember.
-  [[nodiscard]] Result<Ack> append(const AppendRequest& request);
+  [[nodiscard]] virtual Result<Ack> append(const AppendRequest& request) = 0;
 
   // Stores many messages in ONE transaction and one fsync, returning one
   // result per request in the same order; items fail independently with the
   // errors of append(). Within a batch, seqs follow the request order. On a
   // storage fault nothing of the batch is stored and DatabaseError is thrown.
-  [[nodiscard]] std::vector<Result<Ack>> append_batch(std::span<const AppendRequest> requests);
+  [[nodiscard]] virtual std::vector<Result<Ack>> append_batch(
+      std::span<const AppendRequest> requests) = 0;
 
   // A page of a conversation's history for one of its members.
   // Errors: kInvalidPageLimit, kNoSuchConversation, kNotAMember.
-  [[nodiscard]] Result<HistoryPage> history(UserId reader, ConversationId conversation,
-                                            PageRequest page);
+  [[nodiscard]] virtual Result<HistoryPage> history(UserId reader, ConversationId conversation,
+                                                    PageRequest page) = 0;
 
   // Reconnect sync: every retained message with id > `cursor` in the
   // conversations `user` is a member of now, in id order, at most `limit`.
   // Because ids grow in commit order, repeating with next_cursor until
   // has_more is false yields each missed message exactly once. A client that
   // never received anything passes MessageId{0}. Error: kInvalidPageLimit.
-  [[nodiscard]] Result<SyncPage> messages_after(UserId user, MessageId cursor, int limit);
+  [[nodiscard]] virtual Result<SyncPage> messages_after(UserId user, MessageId cursor,
+                                                        int limit) = 0;
 
   // A cursor after every message committed so far: a client that starts from
   // it sees only messages committed later.
-  [[nodiscard]] MessageId latest_cursor();
+  [[nodiscard]] virtual MessageId latest_cursor() = 0;
 
   // Retention: deletes messages sent before `cutoff`, per conversation from the
   // oldest up, so that the retained seqs stay one contiguous range, and records
@@ -140,7 +142,22 @@ class MessageStore {
   // appends while it lasts; schedule it off-peak. Idempotency is forgotten
   // along with the deleted messages: keep retention far longer than any
   // client's retry window.
-  PruneReport prune_older_than(Timestamp cutoff);
+  virtual PruneReport prune_older_than(Timestamp cutoff) = 0;
+};
+
+// The embedded SQLite implementation.
+class SqliteMessageStore final : public MessageStore {
+ public:
+  SqliteMessageStore(core::sqlite::ConnectionPool& pool, const Clock& clock,
+                     MessageConfig config = {});
+
+  Result<Ack> append(const AppendRequest& request) override;
+  std::vector<Result<Ack>> append_batch(std::span<const AppendRequest> requests) override;
+  Result<HistoryPage> history(UserId reader, ConversationId conversation,
+                              PageRequest page) override;
+  Result<SyncPage> messages_after(UserId user, MessageId cursor, int limit) override;
+  MessageId latest_cursor() override;
+  PruneReport prune_older_than(Timestamp cutoff) override;
 
  private:
   Result<Ack> append_one(core::sqlite::Database& db, const AppendRequest& request, Timestamp now);

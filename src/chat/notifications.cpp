@@ -139,11 +139,11 @@ DeadLetter read_dead_letter(const core::sqlite::Statement& row) {
 
 }  // namespace
 
-NotificationQueue::NotificationQueue(core::sqlite::ConnectionPool& pool, const Clock& clock,
-                                     NotificationConfig config)
+SqliteNotificationQueue::SqliteNotificationQueue(core::sqlite::ConnectionPool& pool,
+                                                 const Clock& clock, NotificationConfig config)
     : pool_(pool), clock_(clock), config_(config) {}
 
-void NotificationQueue::enqueue(std::span<const NotificationRequest> requests) {
+void SqliteNotificationQueue::enqueue(std::span<const NotificationRequest> requests) {
   Timestamp now = clock_.now();
   auto db = pool_.lease();
   core::sqlite::Transaction transaction(*db);
@@ -153,11 +153,11 @@ void NotificationQueue::enqueue(std::span<const NotificationRequest> requests) {
   transaction.commit();
 }
 
-void NotificationQueue::enqueue(const NotificationRequest& request) {
+void SqliteNotificationQueue::enqueue(const NotificationRequest& request) {
   enqueue(std::span(&request, 1));
 }
 
-std::vector<NotificationJob> NotificationQueue::claim_due(int limit) {
+std::vector<NotificationJob> SqliteNotificationQueue::claim_due(int limit) {
   if (limit < 1) {
     return {};
   }
@@ -175,7 +175,7 @@ std::vector<NotificationJob> NotificationQueue::claim_due(int limit) {
   return jobs;
 }
 
-bool NotificationQueue::mark_delivered(const NotificationJob& job) {
+bool SqliteNotificationQueue::mark_delivered(const NotificationJob& job) {
   Timestamp now = clock_.now();
   auto db = pool_.lease();
   core::sqlite::Transaction transaction(*db);
@@ -193,7 +193,8 @@ bool NotificationQueue::mark_delivered(const NotificationJob& job) {
   return true;
 }
 
-FailureOutcome NotificationQueue::mark_failed(const NotificationJob& job, std::string_view reason) {
+FailureOutcome SqliteNotificationQueue::mark_failed(const NotificationJob& job,
+                                                    std::string_view reason) {
   Timestamp now = clock_.now();
   auto db = pool_.lease();
   core::sqlite::Transaction transaction(*db);
@@ -218,7 +219,7 @@ FailureOutcome NotificationQueue::mark_failed(const NotificationJob& job, std::s
   return FailureOutcome::kRetryScheduled;
 }
 
-std::vector<DeadLetter> NotificationQueue::dead_letters(int limit) {
+std::vector<DeadLetter> SqliteNotificationQueue::dead_letters(int limit) {
   auto db = pool_.lease();
   auto query = db->prepare(
       "SELECT id, recipient_id, conversation_id, latest_seq, message_count, attempts, reason, "
@@ -231,14 +232,14 @@ std::vector<DeadLetter> NotificationQueue::dead_letters(int limit) {
   return letters;
 }
 
-std::int64_t NotificationQueue::queued_count() {
+std::int64_t SqliteNotificationQueue::queued_count() {
   auto db = pool_.lease();
   auto query = db->prepare("SELECT COUNT(*) FROM notifications");
   (void)query.step();
   return query.column_int(0);
 }
 
-std::chrono::milliseconds NotificationQueue::backoff_after(int attempt) const {
+std::chrono::milliseconds SqliteNotificationQueue::backoff_after(int attempt) const {
   auto delay = config_.first_backoff;
   for (int i = 1; i < attempt && delay < config_.max_backoff; ++i) {
     delay *= 2;

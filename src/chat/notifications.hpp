@@ -78,36 +78,51 @@ enum class FailureOutcome {
 // (a caller bug), as for every storage fault.
 class NotificationQueue {
  public:
-  NotificationQueue(core::sqlite::ConnectionPool& pool, const Clock& clock,
-                    NotificationConfig config = {});
+  virtual ~NotificationQueue() = default;
 
   // Adds or coalesces each request, all in one transaction. Enqueueing the
   // same seq twice counts it once. New rows are due after coalesce_delay; a
   // row already waiting (or backing off, or in flight) keeps its schedule.
-  void enqueue(std::span<const NotificationRequest> requests);
-  void enqueue(const NotificationRequest& request);
+  virtual void enqueue(std::span<const NotificationRequest> requests) = 0;
+
+  virtual void enqueue(const NotificationRequest& request) = 0;
 
   // Claims up to `limit` due rows (none when limit < 1), oldest due first, for
   // claim_lease. First
   // drops due rows that are already read or whose recipient left, and
   // dead-letters rows whose final attempt's lease ran out.
-  [[nodiscard]] std::vector<NotificationJob> claim_due(int limit);
+  [[nodiscard]] virtual std::vector<NotificationJob> claim_due(int limit) = 0;
 
   // Reports a delivered push. If messages arrived while it was in flight the
   // row stays queued for them alone; otherwise it is removed. Returns false
   // for a stale claim (the lease expired and another worker took the row).
-  bool mark_delivered(const NotificationJob& job);
+  virtual bool mark_delivered(const NotificationJob& job) = 0;
 
   // Reports a failed push: schedules a retry after
   // min(first_backoff * 2^(attempt-1), max_backoff), or dead-letters the row
   // when this was attempt max_attempts.
-  FailureOutcome mark_failed(const NotificationJob& job, std::string_view reason);
+  virtual FailureOutcome mark_failed(const NotificationJob& job, std::string_view reason) = 0;
 
   // The newest dead letters first, at most `limit`.
-  [[nodiscard]] std::vector<DeadLetter> dead_letters(int limit);
+  [[nodiscard]] virtual std::vector<DeadLetter> dead_letters(int limit) = 0;
 
   // Rows queued, in any state; for metrics.
-  [[nodiscard]] std::int64_t queued_count();
+  [[nodiscard]] virtual std::int64_t queued_count() = 0;
+};
+
+// The embedded SQLite implementation.
+class SqliteNotificationQueue final : public NotificationQueue {
+ public:
+  SqliteNotificationQueue(core::sqlite::ConnectionPool& pool, const Clock& clock,
+                          NotificationConfig config = {});
+
+  void enqueue(std::span<const NotificationRequest> requests) override;
+  void enqueue(const NotificationRequest& request) override;
+  std::vector<NotificationJob> claim_due(int limit) override;
+  bool mark_delivered(const NotificationJob& job) override;
+  FailureOutcome mark_failed(const NotificationJob& job, std::string_view reason) override;
+  std::vector<DeadLetter> dead_letters(int limit) override;
+  std::int64_t queued_count() override;
 
  private:
   std::chrono::milliseconds backoff_after(int attempt) const;

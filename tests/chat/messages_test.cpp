@@ -150,7 +150,7 @@ TEST_F(MessageStoreTest, RetryThroughAnotherConnectionPoolStoresOnce) {
   // A second pool on the same file has its own connections and locks, as a
   // second server process would.
   core::sqlite::ConnectionPool other_pool(dir.file("chat.db"), 2);
-  MessageStore other_process(other_pool, chat.clock);
+  SqliteMessageStore other_process(other_pool, chat.clock);
   constexpr int kMessages = 20;
 
   std::vector<Ack> here(kMessages);

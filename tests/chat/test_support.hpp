@@ -85,10 +85,10 @@ struct ChatHarness {
 
   ManualClock clock;
   core::sqlite::ConnectionPool pool;
-  AccountStore accounts;
-  ConversationStore conversations;
-  MessageStore messages;
-  NotificationQueue notifications;
+  SqliteAccountStore accounts;
+  SqliteConversationStore conversations;
+  SqliteMessageStore messages;
+  SqliteNotificationQueue notifications;
 };
 
 }  // namespace waypost::chat::testing
