@@ -2,6 +2,7 @@
 // migrates and opens the database, serves REST and WebSockets until SIGTERM or
 // SIGINT, then closes every WebSocket with 1001 and shuts down gracefully.
 #include <CLI/CLI.hpp>
+#include <iostream>
 
 #include "chat/context.hpp"
 #include "chat/notifier.hpp"
@@ -26,6 +27,8 @@ struct Settings {
   chat::NotifierOptions notifier;
   std::string webhook_url;
   int password_threads = 2;
+  bool prune_only = false;       // the `prune` subcommand was given
+  long prune_older_than_ms = 0;  // its --older-than-ms
 };
 
 void define_chat_options(CLI::App& app, Settings& s) {
@@ -171,6 +174,29 @@ int serve(Settings& s) {
   return 0;
 }
 
+// Retention: `prune --older-than-ms N` deletes messages sent more than N ms
+// ago and exits. Clients that later ask for deleted history are told so with
+// a `gap` frame (or `gap: true` in history pages) rather than silently.
+void add_prune_subcommand(CLI::App& app, Settings& s) {
+  auto* prune = app.add_subcommand("prune", "Delete messages older than an age and exit");
+  prune->add_option("--older-than-ms", s.prune_older_than_ms, "Age of the oldest message kept")
+      ->required()
+      ->check(CLI::NonNegativeNumber);
+  prune->callback([&s] { s.prune_only = true; });
+}
+
+int prune(const Settings& s) {
+  core::sqlite::ConnectionPool pool(s.server.database_path, 1);
+  chat::migrate_chat_schema(pool);
+  chat::SystemClock clock;
+  chat::SqliteMessageStore messages(pool, clock);
+  auto cutoff = clock.now() - std::chrono::milliseconds(s.prune_older_than_ms);
+  auto report = messages.prune_older_than(cutoff);
+  std::cout << "deleted " << report.messages_deleted << " messages in "
+            << report.conversations_pruned << " conversations\n";
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -182,8 +208,10 @@ int main(int argc, char** argv) {
   define_chat_options(app, settings);
   define_notification_options(app, settings);
   core::add_migrate_subcommand(app, settings.server);
+  add_prune_subcommand(app, settings);
   CLI11_PARSE(app, argc, argv);
 
-  return core::run_server(settings.server, "chat", chat::chat_migrations(),
-                          [&settings] { return serve(settings); });
+  return core::run_server(settings.server, "chat", chat::chat_migrations(), [&settings] {
+    return settings.prune_only ? prune(settings) : serve(settings);
+  });
 }

@@ -111,8 +111,8 @@ void MessageWriter::fan_out(std::vector<SendJob>& batch, const std::vector<Resul
   for (std::size_t i = 0; i < batch.size(); ++i) {
     auto& job = batch[i];
     const auto& result = results[i];
-    job.on_stored(result);
     if (!result || result->duplicate) {
+      job.on_stored(result);
       continue;
     }
     stored_.increment();
@@ -149,6 +149,10 @@ void MessageWriter::fan_out(std::vector<SendJob>& batch, const std::vector<Resul
     auto frame = make_frame(wire::frame(body));
     auto offline =
         hub_.deliver_message(member_ids, request.sender, message.id, frame, job.origin_session);
+    // Acknowledge only once the message is on its way to every session open
+    // now: a client that sees the ack and then connects another device gets
+    // the message through sync on that device, never live before older ones.
+    job.on_stored(result);
     for (auto user : offline) {
       notifications.push_back({user, request.conversation, result->seq});
     }

@@ -2,9 +2,10 @@
 // progress, new sends queue up; the next commit takes all of them in one
 // MessageStore::append_batch transaction, so concurrent senders share one fsync.
 //
-// After each commit, in commit order, the writer completes each sender's job
-// and fans new messages out through the Hub, so every session receives
-// messages in id order. Members without a session get a durable notification.
+// After each commit, in commit order, the writer fans each new message out
+// through the Hub and only then completes its sender's job (the ack), so every
+// session receives messages in id order and a device connected after an ack
+// gets that message through sync, not live. Members without a session get a durable notification.
 #pragma once
 
 #include <condition_variable>

@@ -574,6 +574,53 @@ std::optional<json::object> next_presence(WsClient& client, const std::string& u
   return std::nullopt;
 }
 
+// Runs `command` and returns what it printed on standard output.
+std::string output_of(const std::string& command) {
+  std::string output;
+  FILE* pipe = ::popen(command.c_str(), "r");
+  char chunk[256];
+  while (pipe != nullptr && std::fgets(chunk, sizeof(chunk), pipe) != nullptr) {
+    output += chunk;
+  }
+  if (pipe != nullptr) {
+    ::pclose(pipe);
+  }
+  return output;
+}
+
+TEST_F(ChatServer, HistoryRemovedByRetentionIsReportedAsAGapNotSkippedSilently) {
+  std::vector<std::string> unlimited{"--send-rate", "100000", "--send-burst", "100000"};
+  start(unlimited);
+  auto alice = register_and_login(port(), "alice");
+  auto bob = register_and_login(port(), "bob");
+  auto group = create_group(alice, {&bob});
+  {
+    WsClient client(port(), alice.token);
+    for (int i = 0; i < 5; ++i) {
+      client.send(send_frame("old-" + std::to_string(i), "old " + std::to_string(i), group));
+      ASSERT_TRUE(client.next_of("ack"));
+    }
+  }
+  ASSERT_EQ(server_->stop(), 0);
+
+  auto pruned = output_of(std::string(WAYPOST_BINARY_DIR "/apps/chat-server --database ") +
+                          dir_.file("chat.db") + " --log-level warn prune --older-than-ms 0");
+  EXPECT_EQ(pruned, "deleted 5 messages in 1 conversations\n");
+
+  server_->start();
+  WsClient reconnecting(port(), bob.token, "/ws?cursor=0");
+  auto gap = reconnecting.next_of("gap");
+  ASSERT_TRUE(gap);
+  EXPECT_EQ(gap->at("conversation_id").as_int64(), group);
+  EXPECT_EQ(gap->at("first_available_seq").as_int64(), 6);
+  EXPECT_TRUE(reconnecting.next_of("sync_done"));
+
+  auto page =
+      call(V::get, "/api/v1/conversations/" + std::to_string(group) + "/messages?after=0", bob);
+  EXPECT_EQ(page.body.at("gap"), true);
+  EXPECT_TRUE(page.body.at("messages").as_array().empty());
+}
+
 TEST_F(ChatServer, UserStaysOnlineUntilTheLastDeviceCloses) {
   start();
   auto alice = register_and_login(port(), "alice");
