@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <boost/json/serialize.hpp>
+#include <boost/url/decode_view.hpp>
+#include <boost/url/parse_query.hpp>
 #include <cstdlib>
 
 namespace waypost::core {
@@ -89,6 +91,53 @@ std::string html_escape(std::string_view text) {
     }
   }
   return escaped;
+}
+
+namespace {
+
+// Decodes one encoded name or value. (Boost.URL 1.81's decode() with
+// space_as_plus reads past the end of a view that is not NUL-terminated, so
+// '+' is turned into an escape first and the plain decoding view is used.)
+std::string decode_form_component(std::string_view encoded) {
+  std::string escaped;
+  for (char c : encoded) {
+    escaped += c == '+' ? std::string_view("%20") : std::string_view(&c, 1);
+  }
+  auto checked = boost::urls::make_pct_string_view(escaped);
+  if (!checked) {
+    return escaped;
+  }
+  std::string decoded;
+  for (char c : **checked) {
+    decoded += c;
+  }
+  return decoded;
+}
+
+}  // namespace
+
+std::map<std::string, std::string, std::less<>> parse_form(std::string_view encoded) {
+  // Boost.URL 1.81's parse_query measures its input with strlen rather than
+  // the view's size, so a view into a larger buffer (a request target) would
+  // run on past its end: parse a NUL-terminated copy.
+  const std::string terminated(encoded);
+  std::map<std::string, std::string, std::less<>> fields;
+  auto params = boost::urls::parse_query(terminated);
+  if (!params) {
+    return fields;
+  }
+  for (auto param : *params) {
+    fields[decode_form_component(param.key)] = decode_form_component(param.value);
+  }
+  return fields;
+}
+
+std::map<std::string, std::string, std::less<>> query_parameters(std::string_view target) {
+  auto question = target.find('?');
+  if (question == std::string_view::npos) {
+    return {};
+  }
+  return parse_form(target.substr(question + 1, target.find('#', question) - question - 1));
 }
 
 }  // namespace waypost::core
