@@ -8,6 +8,7 @@
 #include <boost/json/value.hpp>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <string>
 #include <string_view>
 
@@ -39,6 +40,14 @@ Response error_response(http::status status, std::string_view code, std::string_
 // link): its Accept header gives an HTML type a higher quality (q) than any
 // JSON type, or the same quality and names it first.
 bool prefers_html(const Request& request);
+
+// Reads application/x-www-form-urlencoded text (a query string without its
+// '?', or a form body): '+' is a space, percent escapes are decoded, the last
+// of repeated names wins. Malformed text yields what could be read before it.
+std::map<std::string, std::string, std::less<>> parse_form(std::string_view encoded);
+
+// The decoded query parameters of a request target ("/path?a=1&b=2").
+std::map<std::string, std::string, std::less<>> query_parameters(std::string_view target);
 
 // Escapes &, <, >, " and ' for use inside HTML text or attributes.
 std::string html_escape(std::string_view text);

@@ -378,11 +378,23 @@ void HttpServer::forget(Worker& worker, Connection& connection) {
   }
 }
 
-int wait_for_termination_signal() {
+int wait_for_termination_signal(const std::function<void()>& on_hangup) {
   asio::io_context io;
   asio::signal_set signals(io, SIGINT, SIGTERM);
+  if (on_hangup) {
+    signals.add(SIGHUP);
+  }
   int received = 0;
-  signals.async_wait([&](const beast::error_code&, int number) { received = number; });
+  std::function<void(const beast::error_code&, int)> wait_again;
+  wait_again = [&](const beast::error_code& error, int number) {
+    if (!error && number == SIGHUP) {
+      on_hangup();
+      signals.async_wait(wait_again);
+      return;
+    }
+    received = number;
+  };
+  signals.async_wait(wait_again);
   io.run();
   return received;
 }

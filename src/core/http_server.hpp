@@ -111,6 +111,8 @@ class HttpServer {
 };
 
 // Blocks the calling thread until SIGINT or SIGTERM arrives; returns its number.
-int wait_for_termination_signal();
+// When `on_hangup` is given, each SIGHUP calls it on this thread (to reload
+// configuration files) and the wait goes on.
+int wait_for_termination_signal(const std::function<void()>& on_hangup = {});
 
 }  // namespace waypost::core

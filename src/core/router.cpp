@@ -93,6 +93,18 @@ Router::Router(MetricsRegistry& metrics)
 
 Router::~Router() = default;
 
+std::vector<Router::RouteInfo> Router::routes() const {
+  std::vector<RouteInfo> infos;
+  for (const auto& route : routes_) {
+    std::string pattern;
+    for (const auto& segment : route->segments) {
+      pattern += "/" + segment;
+    }
+    infos.push_back({route->name, route->methods, pattern.empty() ? "/" : pattern});
+  }
+  return infos;
+}
+
 void Router::add(std::string name, std::initializer_list<http::verb> methods, std::string pattern,
                  RouteHandler handler) {
   auto route = std::make_unique<Route>();

@@ -40,6 +40,16 @@ class Router {
   void add(std::string name, std::initializer_list<http::verb> methods, std::string pattern,
            RouteHandler handler);
 
+  // What a route serves, for documentation checks and tooling.
+  struct RouteInfo {
+    std::string name;
+    std::vector<http::verb> methods;
+    std::string pattern;  // as given to add(), e.g. "/api/v1/links/{code}"
+  };
+
+  // Every registered route, in the order they are tried.
+  std::vector<RouteInfo> routes() const;
+
   // Routes one request. Never throws for bad input: unknown paths answer 404,
   // known paths with another method 405 with `Allow`.
   boost::asio::awaitable<Response> dispatch(Request& request, const RequestContext& context);

@@ -4,26 +4,27 @@
 
 #include <mutex>
 #include <string>
-#include <vector>
 
-#include "core/migrations.hpp"
 #include "core/sqlite.hpp"
 #include "shortener/link_store.hpp"
 
 namespace waypost::shortener {
 
-// The shortener's schema, oldest first. Version 1 creates the links table.
-const std::vector<core::Migration>& link_schema_migrations();
-
 class SqliteLinkStore final : public LinkStore {
  public:
-  // Opens or creates the database at `path` and brings its schema up to date.
-  // `connections` bounds how many calls run at once. Throws
-  // core::sqlite::DatabaseError when the file cannot be opened or migrated.
+  // Opens or creates the database at `path` and brings its schema up to date
+  // (shortener_schema_migrations). `connections` bounds how many calls run at
+  // once. Throws core::sqlite::DatabaseError when the file cannot be opened or
+  // migrated.
   SqliteLinkStore(const std::string& path, int connections);
 
   InsertOutcome insert(const Link& link) override;
+  std::vector<InsertOutcome> insert_batch(const std::vector<Link>& links) override;
   std::optional<Link> find(std::string_view code) override;
+  std::vector<Link> list(const LinkListQuery& query) override;
+  bool update(const Link& link) override;
+  bool remove(std::string_view code, std::string_view owner, Timestamp now) override;
+  bool take_visit(std::string_view code) override;
   void check_ready() override;
 
  private:

@@ -759,4 +759,20 @@ boost::system::result<std::string, UrlRejection> normalize_destination(std::stri
   return url;
 }
 
+std::string_view destination_host(std::string_view normalized_url) {
+  auto start = normalized_url.find("://");
+  if (start == std::string_view::npos) {
+    return {};
+  }
+  auto authority = normalized_url.substr(start + 3);
+  authority = authority.substr(0, authority.find_first_of("/?#"));
+  if (auto at = authority.rfind('@'); at != std::string_view::npos) {
+    authority.remove_prefix(at + 1);
+  }
+  if (authority.starts_with('[')) {
+    return authority.substr(0, authority.find(']') + 1);
+  }
+  return authority.substr(0, authority.find(':'));
+}
+
 }  // namespace waypost::shortener

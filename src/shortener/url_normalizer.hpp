@@ -94,4 +94,9 @@ struct UrlPolicy {
 [[nodiscard]] boost::system::result<std::string, UrlRejection> normalize_destination(
     std::string_view input, const UrlPolicy& policy);
 
+// The host of a URL that normalize_destination() produced (lower-case ASCII,
+// without port or brackets' contents changed), cheaply, without parsing the
+// rest. For anything else the result is unspecified but never out of bounds.
+[[nodiscard]] std::string_view destination_host(std::string_view normalized_url);
+
 }  // namespace waypost::shortener

@@ -27,10 +27,20 @@ const std::string kBinary = WAYPOST_BINARY_DIR "/apps/shortener-server";
 class ShortenerServer : public ::testing::Test {
  protected:
   void start(std::vector<std::string> extra = {}) {
-    std::vector<std::string> arguments = {"--database", database_path(), "--log-level",
-                                          "warn",       "--public-url",  "https://sho.rt"};
+    server_ = std::make_unique<ServerProcess>(kBinary, arguments_with(std::move(extra)));
+  }
+
+  // The command line of a server on this test's database, followed by `extra`.
+  // Rate limits are tested in features_test.cpp; here they would only get in
+  // the way of tests that create many links from one address.
+  std::vector<std::string> arguments_with(std::vector<std::string> extra) const {
+    std::vector<std::string> arguments = {"--database",       database_path(),
+                                          "--log-level",      "warn",
+                                          "--public-url",     "https://sho.rt",
+                                          "--create-rate",    "0",
+                                          "--not-found-rate", "0"};
     arguments.insert(arguments.end(), extra.begin(), extra.end());
-    server_ = std::make_unique<ServerProcess>(kBinary, arguments);
+    return arguments;
   }
 
   std::string database_path() const { return (scratch_.path() / "links.db").string(); }
@@ -523,9 +533,11 @@ std::string output_of(const std::string& command) {
 
 TEST_F(ShortenerServer, MigrateSubcommandMovesTheSchemaBackAndForth) {
   auto migrate = kBinary + " --database " + database_path() + " --log-level warn migrate";
-  EXPECT_EQ(output_of(migrate), "schema version 1\n");
+  EXPECT_EQ(output_of(migrate), "schema version 3\n");
   EXPECT_EQ(output_of(migrate + " --to 0"), "schema version 0\n");
   EXPECT_EQ(output_of(migrate + " --to 1"), "schema version 1\n");
+  EXPECT_EQ(output_of(migrate + " --to 3"), "schema version 3\n");
+  EXPECT_EQ(output_of(migrate + " --to 2"), "schema version 2\n");
 
   start();
   EXPECT_EQ(create("https://example.com/", "after-migrations")["code"].as_string(),
@@ -583,8 +595,7 @@ TEST_F(ShortenerServer, ReservedPathsAreNotLookedUpAsCodes) {
 
 TEST_F(ShortenerServer, TwoProcessesSharingOneDatabaseNeverHandOutOneCodeTwice) {
   start({"--code-length", "4"});
-  ServerProcess second(kBinary, {"--database", database_path(), "--log-level", "warn",
-                                 "--public-url", "https://sho.rt", "--code-length", "4"});
+  ServerProcess second(kBinary, arguments_with({"--code-length", "4"}));
 
   constexpr int kPerProcess = 40;
   std::vector<std::string> codes(2 * kPerProcess);

@@ -10,6 +10,8 @@
 #include <filesystem>
 #include <set>
 
+#include "shortener/analytics/sqlite_click_store.hpp"
+#include "shortener/sqlite_api_key_store.hpp"
 #include "shortener/sqlite_link_store.hpp"
 
 namespace waypost::shortener {
@@ -22,17 +24,38 @@ Timestamp at(std::string_view rfc3339) {
   return *parse_rfc3339(rfc3339);
 }
 
+std::shared_ptr<const UserAgentParser> user_agents() {
+  static auto parser = UserAgentParser::load(WAYPOST_UA_REGEXES);
+  return parser;
+}
+
 class ShortenerServiceTest : public ::testing::Test {
  protected:
   ShortenerServiceTest()
       : database_(std::filesystem::temp_directory_path() /
                   ("service-test-" + std::to_string(::getpid()) + ".db")),
         store_(database_.string(), 2),
+        api_keys_(database_.string(), 1),
+        clicks_(database_.string(), 1),
+        blocklist_(""),
         storage_threads_(2),
         clock_(at("2029-12-31T00:00:00Z")),
         router_(metrics_),
-        service_(ShortenerOptions{}, store_, storage_threads_, clock_, metrics_) {
+        service_(ShortenerOptions{}, parts(store_, metrics_)) {
     service_.register_routes(router_);
+  }
+
+  // The service's parts around `links`, without click recording.
+  ShortenerParts parts(LinkStore& links, core::MetricsRegistry& metrics) {
+    return ShortenerParts{.links = links,
+                          .api_keys = api_keys_,
+                          .clicks = clicks_,
+                          .recorder = nullptr,
+                          .user_agents = user_agents(),
+                          .blocklist = blocklist_,
+                          .storage_threads = storage_threads_,
+                          .clock = clock_,
+                          .metrics = metrics};
   }
 
   ~ShortenerServiceTest() override {
@@ -64,6 +87,9 @@ class ShortenerServiceTest : public ::testing::Test {
 
   std::filesystem::path database_;
   SqliteLinkStore store_;
+  SqliteApiKeyStore api_keys_;
+  SqliteClickStore clicks_;
+  BlocklistHolder blocklist_;
   core::BlockingPool storage_threads_;
   ManualClock clock_;
   core::MetricsRegistry metrics_;
@@ -133,7 +159,16 @@ class CollidingStore final : public LinkStore {
     }
     return real_.insert(link);
   }
+  std::vector<InsertOutcome> insert_batch(const std::vector<Link>& links) override {
+    return real_.insert_batch(links);
+  }
   std::optional<Link> find(std::string_view code) override { return real_.find(code); }
+  std::vector<Link> list(const LinkListQuery& query) override { return real_.list(query); }
+  bool update(const Link& link) override { return real_.update(link); }
+  bool remove(std::string_view code, std::string_view owner, Timestamp now) override {
+    return real_.remove(code, owner, now);
+  }
+  bool take_visit(std::string_view code) override { return real_.take_visit(code); }
   void check_ready() override { real_.check_ready(); }
 
   std::vector<std::string> attempted_codes;
@@ -147,7 +182,7 @@ TEST_F(ShortenerServiceTest, TakenGeneratedCodesAreDrawnAgainInvisibly) {
   CollidingStore colliding(store_, 3);
   core::MetricsRegistry metrics;
   core::Router router(metrics);
-  ShortenerService service(ShortenerOptions{}, colliding, storage_threads_, clock_, metrics);
+  ShortenerService service(ShortenerOptions{}, parts(colliding, metrics));
   service.register_routes(router);
 
   core::Request request{http::verb::post, "/api/v1/shorten", 11};
@@ -173,7 +208,7 @@ TEST_F(ShortenerServiceTest, CustomAliasIsNeverRedrawn) {
   CollidingStore colliding(store_, 1);
   core::MetricsRegistry metrics;
   core::Router router(metrics);
-  ShortenerService service(ShortenerOptions{}, colliding, storage_threads_, clock_, metrics);
+  ShortenerService service(ShortenerOptions{}, parts(colliding, metrics));
   service.register_routes(router);
 
   core::Request request{http::verb::post, "/api/v1/shorten", 11};

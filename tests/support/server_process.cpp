@@ -110,6 +110,12 @@ void ServerProcess::send_terminate() {
   }
 }
 
+void ServerProcess::send_signal(int signal_number) {
+  if (pid_ > 0) {
+    ::kill(pid_, signal_number);
+  }
+}
+
 int ServerProcess::wait_for_exit(std::chrono::milliseconds limit) {
   if (pid_ <= 0) {
     return -1;

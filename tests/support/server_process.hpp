@@ -45,6 +45,9 @@ class ServerProcess {
   // Sends SIGTERM and returns at once; wait_for_exit() collects the status.
   void send_terminate();
 
+  // Sends `signal_number` (SIGHUP, say) to the running process.
+  void send_signal(int signal_number);
+
   // Waits up to `limit` for the process to exit; its status, or -1 after
   // killing it when it did not exit in time.
   int wait_for_exit(std::chrono::milliseconds limit = std::chrono::seconds(15));

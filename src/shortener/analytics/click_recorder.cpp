@@ -1,0 +1,245 @@
+#include "shortener/analytics/click_recorder.hpp"
+
+#include <sodium.h>
+
+#include <algorithm>
+#include <array>
+#include <boost/url/parse.hpp>
+#include <cctype>
+
+#include "core/logging.hpp"
+
+namespace waypost::shortener {
+namespace {
+
+constexpr std::chrono::milliseconds kFirstRetryDelay{100};
+constexpr std::chrono::milliseconds kLongestRetryDelay{5000};
+
+// The first `limit` bytes of `text`, shortened further so that no UTF-8
+// sequence is cut in half.
+std::string utf8_prefix(std::string_view text, std::size_t limit) {
+  if (text.size() <= limit) {
+    return std::string(text);
+  }
+  auto end = limit;
+  while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) {
+    --end;
+  }
+  return std::string(text.substr(0, end));
+}
+
+std::string referrer_host(std::string_view referrer) {
+  auto url = boost::urls::parse_absolute_uri(referrer);
+  if (!url || !url->has_authority()) {
+    return "";
+  }
+  std::string host(url->encoded_host());
+  std::transform(host.begin(), host.end(), host.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return host;
+}
+
+// Keyed BLAKE2b of address and User-Agent, 128 bits in hex.
+std::string visitor_hash(const boost::asio::ip::address& address, std::string_view user_agent,
+                         const std::string& hex_key) {
+  std::array<unsigned char, 32> key{};
+  sodium_hex2bin(key.data(), key.size(), hex_key.data(), hex_key.size(), nullptr, nullptr, nullptr);
+  auto bytes =
+      address.is_v4()
+          ? std::string(reinterpret_cast<const char*>(address.to_v4().to_bytes().data()), 4)
+          : std::string(reinterpret_cast<const char*>(address.to_v6().to_bytes().data()), 16);
+
+  crypto_generichash_state state;
+  crypto_generichash_init(&state, key.data(), key.size(), 16);
+  crypto_generichash_update(&state, reinterpret_cast<const unsigned char*>(bytes.data()),
+                            bytes.size());
+  crypto_generichash_update(&state, reinterpret_cast<const unsigned char*>(user_agent.data()),
+                            user_agent.size());
+  std::array<unsigned char, 16> digest{};
+  crypto_generichash_final(&state, digest.data(), digest.size());
+  std::array<char, 33> hex{};
+  sodium_bin2hex(hex.data(), hex.size(), digest.data(), digest.size());
+  return std::string(hex.data(), 32);
+}
+
+std::int64_t utc_day(Timestamp instant) {
+  return std::chrono::floor<std::chrono::days>(instant).time_since_epoch().count();
+}
+
+}  // namespace
+
+ClickRecorder::ClickRecorder(ClickRecorderOptions options, ClickStore& store,
+                             std::shared_ptr<const UserAgentParser> user_agents,
+                             const CountryLookup* countries, core::MetricsRegistry& metrics)
+    : options_(options),
+      store_(store),
+      user_agents_(std::move(user_agents)),
+      countries_(countries),
+      written_(metrics.counter("shortener_clicks_written_total", "Click events stored.")),
+      dropped_(metrics.counter("shortener_clicks_dropped_total",
+                               "Click events dropped because the click queue was full.")),
+      write_failures_(metrics.counter("shortener_click_write_failures_total",
+                                      "Failed attempts to store a batch of click events.")),
+      write_latency_(metrics.histogram("shortener_click_write_duration_seconds",
+                                       "Time to store one batch of click events.")) {
+  metrics.gauge_callback("shortener_click_queue_depth", "Click events waiting to be stored.",
+                         [this] { return static_cast<double>(depth()); });
+  writer_ = std::thread([this] { run(); });
+}
+
+ClickRecorder::~ClickRecorder() {
+  stop();
+}
+
+bool ClickRecorder::record(RawClick click) {
+  {
+    std::lock_guard lock(mutex_);
+    if (!stopping_ && queue_.size() < options_.queue_capacity) {
+      queue_.push_back(std::move(click));
+      ++accepted_;
+      if (queue_.size() == options_.batch_size) {
+        wake_.notify_one();
+      }
+      return true;
+    }
+  }
+  dropped_.increment();
+  return false;
+}
+
+void ClickRecorder::flush() {
+  std::unique_lock lock(mutex_);
+  auto target = accepted_;
+  ++flush_waiters_;
+  wake_.notify_one();
+  progress_.wait(lock, [this, target] { return finished_ >= target; });
+  --flush_waiters_;
+}
+
+void ClickRecorder::stop() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_one();
+  if (writer_.joinable()) {
+    writer_.join();
+  }
+}
+
+std::size_t ClickRecorder::depth() const {
+  std::lock_guard lock(mutex_);
+  return queue_.size();
+}
+
+bool ClickRecorder::is_bot(std::string_view user_agent) const {
+  return user_agents_->parse(user_agent.substr(0, kMaxClickUserAgentBytes)).bot;
+}
+
+void ClickRecorder::run() {
+  for (;;) {
+    std::deque<RawClick> batch;
+    bool last_round = false;
+    {
+      std::unique_lock lock(mutex_);
+      // Wait for a full batch, the flush interval, a flush() or stop().
+      wake_.wait_for(lock, options_.flush_interval, [this] {
+        return stopping_ || queue_.size() >= options_.batch_size ||
+               (flush_waiters_ > 0 && !queue_.empty());
+      });
+      auto take = std::min(queue_.size(), options_.batch_size);
+      batch.insert(batch.end(), std::make_move_iterator(queue_.begin()),
+                   std::make_move_iterator(queue_.begin() + static_cast<std::ptrdiff_t>(take)));
+      queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(take));
+      last_round = stopping_ && queue_.empty();
+    }
+
+    if (!batch.empty()) {
+      try {
+        auto records = enrich(batch);
+        if (write_with_retry(records)) {
+          written_.increment(records.size());
+        } else {
+          dropped_.increment(records.size());
+        }
+      } catch (const std::exception& error) {
+        // Enrichment itself failed (the visitor key could not be read).
+        core::logger("clicks")->error("dropping {} clicks: {}", batch.size(), error.what());
+        dropped_.increment(batch.size());
+      }
+      std::lock_guard lock(mutex_);
+      finished_ += batch.size();
+      progress_.notify_all();
+    }
+    if (last_round) {
+      return;
+    }
+  }
+}
+
+std::vector<ClickRecord> ClickRecorder::enrich(std::deque<RawClick>& batch) {
+  std::vector<ClickRecord> records;
+  records.reserve(batch.size());
+  for (const auto& click : batch) {
+    auto day = utc_day(click.at);
+    if (day != key_day_) {
+      key_ = store_.visitor_key(day);
+      key_day_ = day;
+    }
+    records.push_back(enrich_one(click, key_));
+  }
+  return records;
+}
+
+ClickRecord ClickRecorder::enrich_one(const RawClick& click, const std::string& key) const {
+  auto agent = user_agents_->parse(click.user_agent);
+  ClickRecord record;
+  record.code = click.code;
+  record.at = click.at;
+  record.referrer_host = referrer_host(click.referrer);
+  record.referrer = utf8_prefix(click.referrer, kMaxStoredReferrerBytes);
+  record.country = countries_ != nullptr ? countries_->country(click.address) : "";
+  record.browser = std::move(agent.browser);
+  record.os = std::move(agent.os);
+  record.device = std::move(agent.device);
+  record.bot = click.bot.value_or(agent.bot);
+  record.visitor = visitor_hash(click.address, click.user_agent, key);
+  if (options_.store_addresses) {
+    record.address = click.address.to_string();
+  }
+  record.visit_already_counted = click.visit_already_counted;
+  return record;
+}
+
+bool ClickRecorder::write_with_retry(const std::vector<ClickRecord>& records) {
+  auto delay = kFirstRetryDelay;
+  for (;;) {
+    auto started = std::chrono::steady_clock::now();
+    try {
+      store_.write(records);
+      write_latency_.observe(
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+      return true;
+    } catch (const std::exception& error) {
+      write_failures_.increment();
+      core::logger("clicks")->warn("storing {} clicks failed, retrying in {} ms: {}",
+                                   records.size(), delay.count(), error.what());
+    }
+
+    std::unique_lock lock(mutex_);
+    if (wake_.wait_for(lock, delay, [this] { return stopping_; })) {
+      lock.unlock();
+      try {
+        store_.write(records);  // one last attempt before the process exits
+        return true;
+      } catch (const std::exception& error) {
+        core::logger("clicks")->error("dropping {} clicks at shutdown: {}", records.size(),
+                                      error.what());
+        return false;
+      }
+    }
+    delay = std::min(delay * 2, kLongestRetryDelay);
+  }
+}
+
+}  // namespace waypost::shortener

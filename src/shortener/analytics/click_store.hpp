@@ -1,0 +1,93 @@
+// Where click events and their pre-aggregated counts live, and the queries
+// behind the stats endpoint. Like LinkStore, an interface: handlers and the
+// click recorder see only this, so another database slots in beside SQLite.
+//
+// Calls block on I/O: make them from the click writer thread or storage
+// threads. Thread-safe; unexpected storage failures throw.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "shortener/rfc3339.hpp"
+
+namespace waypost::shortener {
+
+// One click, enriched and ready to store. No raw address unless the operator
+// asked for it: visitors are told apart by `visitor`, a keyed hash of address
+// and User-Agent whose key changes every UTC day.
+struct ClickRecord {
+  std::string code;
+  Timestamp at{};
+  std::string referrer_host;  // lower-case host of the Referer, empty when none
+  std::string referrer;       // the Referer itself, at most kMaxStoredReferrerBytes
+  std::string country;        // ISO 3166-1 alpha-2, empty when unknown
+  std::string browser;
+  std::string os;
+  std::string device;  // desktop, mobile, tablet, bot or other
+  bool bot = false;
+  std::string visitor;                   // hex of the daily keyed hash
+  std::optional<std::string> address{};  // only with --store-client-addresses
+  bool visit_already_counted = false;    // a visit-limited link counted it at redirect time
+};
+
+inline constexpr std::size_t kMaxStoredReferrerBytes = 1024;
+
+enum class StatsInterval { kHour, kDay };
+
+struct StatsQuery {
+  std::string code;
+  Timestamp from{};  // inclusive; rounded down to the start of its hour
+  Timestamp to{};    // exclusive; rounded up to the end of its hour
+  StatsInterval interval = StatsInterval::kDay;
+  std::size_t top = 10;  // entries in each top list
+};
+
+struct ClickCounts {
+  std::int64_t human = 0;
+  std::int64_t unique_human = 0;  // distinct visitors per UTC day, summed over the days
+  std::int64_t bot = 0;
+};
+
+struct SeriesPoint {
+  Timestamp start{};  // start of the hour or UTC day
+  ClickCounts counts;
+};
+
+struct TopEntry {
+  std::string value;
+  std::int64_t clicks = 0;  // human clicks
+};
+
+struct LinkStats {
+  ClickCounts total;
+  std::vector<SeriesPoint> series;  // every bucket of the range, oldest first, zeros included
+  std::vector<TopEntry> referrers;  // by referrer host; "" means direct (no Referer)
+  std::vector<TopEntry> countries;  // "" means unknown
+  std::vector<TopEntry> browsers;
+  std::vector<TopEntry> operating_systems;
+  std::vector<TopEntry> devices;
+};
+
+class ClickStore {
+ public:
+  virtual ~ClickStore() = default;
+
+  // Stores `clicks` and updates the hourly counts, the day's visitor set and
+  // each link's visit count, in one transaction.
+  virtual void write(const std::vector<ClickRecord>& clicks) = 0;
+
+  // The key for visitor hashes of UTC day `day` (days since the epoch),
+  // created on first use and shared by every process on the database. Keys of
+  // earlier days are deleted, so old hashes cannot be recomputed.
+  [[nodiscard]] virtual std::string visitor_key(std::int64_t day) = 0;
+
+  // Counts of `query.code` in the range, from the hourly rollups only: the
+  // cost depends on the range, not on the number of clicks stored.
+  [[nodiscard]] virtual LinkStats stats(const StatsQuery& query) = 0;
+};
+
+}  // namespace waypost::shortener
