@@ -195,6 +195,40 @@ TEST_F(ShortenerFeatures, StatsBreakDownClicksAndSurviveARestart) {
   EXPECT_EQ(series_human, 3);
 }
 
+TEST_F(ShortenerFeatures, CountryComesFromForwardedForOnlyBehindATrustedProxy) {
+  start();
+  auto direct = create({{"long_url", "https://example.com/direct"}});
+  visit(direct, kFirefox, http::verb::get, {{"X-Forwarded-For", "8.8.8.8"}});
+  EXPECT_EQ(json::serialize(stats_after(direct, 1).at("top").at("countries")),
+            R"([{"value":"","clicks":1}])");  // loopback has no country; the header is ignored
+
+  server_->terminate();
+  start({"--trusted-proxy", "127.0.0.1"});
+  auto proxied = create({{"long_url", "https://example.com/proxied"}});
+  visit(proxied, kFirefox, http::verb::get, {{"X-Forwarded-For", "8.8.8.8"}});
+  visit(proxied, kFirefox, http::verb::get, {{"X-Forwarded-For", "80.156.55.1, 127.0.0.1"}});
+  EXPECT_EQ(json::serialize(stats_after(proxied, 2).at("top").at("countries")),
+            R"([{"value":"DE","clicks":1},{"value":"US","clicks":1}])");
+}
+
+TEST_F(ShortenerFeatures, RawAddressesAreStoredOnlyWhenSwitchedOn) {
+  start();
+  auto code = create({{"long_url", "https://example.com/private"}});
+  visit(code, kFirefox);
+  stats_after(code, 1);
+  auto addresses = "sqlite3 " + database_path() +
+                   " \"SELECT count(*), count(address), count(DISTINCT visitor) FROM clicks\"";
+  EXPECT_EQ(run_command(addresses), "1|0|1\n");
+
+  server_->terminate();
+  start({"--store-client-addresses"});
+  visit(code, kFirefox);
+  stats_after(code, 2);
+  EXPECT_EQ(run_command("sqlite3 " + database_path() +
+                        " \"SELECT address FROM clicks WHERE address IS NOT NULL\""),
+            "127.0.0.1\n");
+}
+
 TEST_F(ShortenerFeatures, HugeRefererOrUserAgentChangesNothingForTheVisitor) {
   start();
   auto code = create({{"long_url", "https://example.com/big?x=1"}});
