@@ -26,12 +26,7 @@ constexpr int kGeneratedCodeAttempts = 8;
 
 constexpr std::size_t kMaxUserIdLength = 128;
 
-Response api_key_required() {
-  auto response = error_response(http::status::unauthorized, "api_key_required",
-                                 "This server creates links only for API key holders.");
-  response.set(http::field::www_authenticate, "Bearer");
-  return response;
-}
+constexpr std::string_view kKeyHoldersOnly = "This server creates links only for API key holders.";
 
 json::object creation_result(const Link& link, const std::string& short_url) {
   return {{"short_url", short_url},
@@ -141,7 +136,7 @@ ShortenerService::Awaitable ShortenerService::shorten(Request& request, const Co
   }
   if (!caller.key) {
     if (!options_.anonymous_creation) {
-      co_return api_key_required();
+      co_return key_required(kKeyHoldersOnly);
     }
     auto address = client_address(request, context);
     RateDecision decision;
@@ -184,7 +179,7 @@ ShortenerService::Awaitable ShortenerService::create_in_bulk(Request& request) {
     co_return std::move(*caller.refusal);
   }
   if (!caller.key) {
-    co_return api_key_required();
+    co_return key_required(kKeyHoldersOnly);
   }
 
   json::object body;

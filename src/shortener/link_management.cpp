@@ -28,17 +28,12 @@ constexpr std::size_t kDefaultPageSize = 50;
 constexpr std::size_t kMaxPageSize = 1000;
 constexpr std::size_t kMaxSeriesPoints = 10'000;
 
+constexpr std::string_view kSendAKey = "Send an API key as 'Authorization: Bearer <key>'.";
+
 Response link_not_found() {
   auto response =
       error_response(http::status::not_found, "link_not_found", "No short link has this code.");
   response.set(http::field::cache_control, "no-store");
-  return response;
-}
-
-Response key_required() {
-  auto response = error_response(http::status::unauthorized, "api_key_required",
-                                 "Send an API key as 'Authorization: Bearer <key>'.");
-  response.set(http::field::www_authenticate, "Bearer");
   return response;
 }
 
@@ -225,7 +220,7 @@ ShortenerService::Awaitable ShortenerService::list_links(Request& request) {
     co_return std::move(*caller.refusal);
   }
   if (!caller.key) {
-    co_return key_required();
+    co_return key_required(kSendAKey);
   }
 
   LinkListQuery query{.owner = caller.key->owner, .limit = kDefaultPageSize};
@@ -258,7 +253,7 @@ ShortenerService::Awaitable ShortenerService::update_link(Request& request, cons
     co_return std::move(*caller.refusal);
   }
   if (!caller.key) {
-    co_return key_required();
+    co_return key_required(kSendAKey);
   }
   json::object body;
   if (auto problem = read_json_object(request, body)) {
@@ -322,7 +317,7 @@ ShortenerService::Awaitable ShortenerService::delete_link(Request& request, cons
     co_return std::move(*caller.refusal);
   }
   if (!caller.key) {
-    co_return key_required();
+    co_return key_required(kSendAKey);
   }
   const auto& code = params.get("code");
   auto remove = [this, &code, &owner = caller.key->owner] {

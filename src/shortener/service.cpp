@@ -139,6 +139,12 @@ boost::asio::awaitable<ShortenerService::Caller> ShortenerService::identify(
   co_return caller;
 }
 
+Response ShortenerService::key_required(std::string_view message) {
+  auto response = error_response(http::status::unauthorized, "api_key_required", message);
+  response.set(http::field::www_authenticate, "Bearer");
+  return response;
+}
+
 boost::asio::ip::address ShortenerService::client_address(const Request& request,
                                                           const Context& context) const {
   // Proxies may each add a header line; together they are one list, in order.

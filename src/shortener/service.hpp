@@ -95,6 +95,8 @@ class ShortenerService {
 
   // service.cpp
   boost::asio::awaitable<Caller> identify(const core::Request& request);
+  // 401 asking for an API key, `message` saying why one is needed.
+  static core::Response key_required(std::string_view message);
   boost::asio::ip::address client_address(const core::Request& request,
                                           const Context& context) const;
   std::optional<core::Response> over_limit(RateLimiter& limiter, std::string_view limit_name,
