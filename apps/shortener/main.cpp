@@ -26,6 +26,7 @@ struct Settings {
   std::string public_url;  // empty: derived from the bound address and port
   std::vector<std::string> own_hosts;
 
+  bool require_api_key = false;
   bool analytics = true;
   shortener::ClickRecorderOptions clicks;
   std::string user_agent_regexes = WAYPOST_DEFAULT_UA_REGEXES;
@@ -79,8 +80,10 @@ void define_shortener_flags(CLI::App& app, Settings& s) {
                "Accept loopback, private and link-local destinations")
       ->envname("SHORTENER_ALLOW_PRIVATE_ADDRESSES");
   app.add_option("--own-host", s.own_hosts,
-                 "Extra host names of this service that links may not point to (repeatable)")
-      ->envname("SHORTENER_OWN_HOSTS");
+                 "Extra host names of this service that links may not point to (repeatable, or "
+                 "comma-separated)")
+      ->envname("SHORTENER_OWN_HOSTS")
+      ->delimiter(',');
 }
 
 void add_rate_flags(CLI::App& app, const std::string& name, const std::string& env,
@@ -97,8 +100,7 @@ void add_rate_flags(CLI::App& app, const std::string& name, const std::string& e
 }
 
 void define_management_flags(CLI::App& app, Settings& s) {
-  app.add_flag("!--require-api-key", s.shortener.anonymous_creation,
-               "Create links only for API key holders")
+  app.add_flag("--require-api-key", s.require_api_key, "Create links only for API key holders")
       ->envname("SHORTENER_REQUIRE_API_KEY");
   app.add_option("--max-bulk-links", s.shortener.max_bulk_links,
                  "Links in one bulk request at most")
@@ -118,14 +120,19 @@ void define_management_flags(CLI::App& app, Settings& s) {
   add_rate_flags(app, "password", "PASSWORD", "Password attempts per address and link",
                  abuse.password_attempts);
   app.add_option("--rate-limit-exempt", s.exempt_addresses,
-                 "Client addresses or CIDR ranges no rate limit applies to (repeatable)")
-      ->envname("SHORTENER_RATE_LIMIT_EXEMPT");
+                 "Client addresses or CIDR ranges that the per-address limits (creation, "
+                 "unknown codes, passwords) skip (repeatable, or comma-separated)")
+      ->envname("SHORTENER_RATE_LIMIT_EXEMPT")
+      ->delimiter(',');
   app.add_option("--rate-limit-exempt-owner", abuse.exempt_owners,
-                 "Key owners no rate limit applies to (repeatable)")
-      ->envname("SHORTENER_RATE_LIMIT_EXEMPT_OWNERS");
+                 "Key owners the per-key limit does not apply to (repeatable, or comma-separated)")
+      ->envname("SHORTENER_RATE_LIMIT_EXEMPT_OWNERS")
+      ->delimiter(',');
   app.add_option("--trusted-proxy", s.trusted_proxies,
-                 "Proxy addresses or CIDR ranges whose X-Forwarded-For is believed (repeatable)")
-      ->envname("SHORTENER_TRUSTED_PROXIES");
+                 "Proxy addresses or CIDR ranges whose X-Forwarded-For is believed (repeatable, or "
+                 "comma-separated)")
+      ->envname("SHORTENER_TRUSTED_PROXIES")
+      ->delimiter(',');
 }
 
 void define_analytics_flags(CLI::App& app, Settings& s) {
@@ -197,10 +204,19 @@ std::string default_public_url(const Settings& s, std::uint16_t port) {
 }
 
 std::unique_ptr<shortener::CountryLookup> open_country_lookup(const Settings& s) {
-  if (s.geoip_v4.empty() && s.geoip_v6.empty()) {
+  if (!s.analytics || (s.geoip_v4.empty() && s.geoip_v6.empty())) {
     return nullptr;
   }
   return std::make_unique<shortener::CountryLookup>(s.geoip_v4, s.geoip_v6);
+}
+
+// Logs the size of the blocklist in force and every line of its file that was skipped.
+void report_blocklist(const shortener::DomainBlocklist& list, std::string_view how) {
+  auto log = core::logger("shortener");
+  log->info("blocklist {}: {} domains", how, list.size());
+  for (const auto& skipped : list.skipped()) {
+    log->warn("blocklist entry skipped: {}", skipped);
+  }
 }
 
 int serve(Settings& s) {
@@ -213,7 +229,8 @@ int serve(Settings& s) {
   auto user_agents = shortener::UserAgentParser::load(s.user_agent_regexes);
   auto countries = open_country_lookup(s);
   shortener::BlocklistHolder blocklist(s.blocklist);
-  log->info("blocklist: {} domains", blocklist.current()->size());
+  report_blocklist(*blocklist.current(), "loaded");
+  s.shortener.anonymous_creation = !s.require_api_key;
   s.shortener.abuse.exempt_addresses = shortener::AddressSet::parse(s.exempt_addresses);
   s.shortener.abuse.trusted_proxies = shortener::AddressSet::parse(s.trusted_proxies);
 
@@ -254,7 +271,7 @@ int serve(Settings& s) {
   int signal = core::wait_for_termination_signal([&blocklist, &log] {
     try {
       blocklist.reload();
-      log->info("blocklist reloaded: {} domains", blocklist.current()->size());
+      report_blocklist(*blocklist.current(), "reloaded");
     } catch (const std::exception& error) {
       log->error("blocklist reload failed, keeping the previous list: {}", error.what());
     }

@@ -27,6 +27,7 @@ constexpr int kGeneratedCodeAttempts = 8;
 constexpr std::size_t kMaxUserIdLength = 128;
 
 constexpr std::string_view kKeyHoldersOnly = "This server creates links only for API key holders.";
+constexpr std::string_view kBulkNeedsKey = "Bulk creation needs an API key.";
 
 json::object creation_result(const Link& link, const std::string& short_url) {
   return {{"short_url", short_url},
@@ -179,7 +180,7 @@ ShortenerService::Awaitable ShortenerService::create_in_bulk(Request& request) {
     co_return std::move(*caller.refusal);
   }
   if (!caller.key) {
-    co_return key_required(kKeyHoldersOnly);
+    co_return key_required(kBulkNeedsKey);
   }
 
   json::object body;

@@ -5,6 +5,7 @@
 
 #include <boost/json.hpp>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <thread>
 
@@ -339,6 +340,52 @@ TEST_F(ShortenerFeatures, AnonymousCreationCanBeSwitchedOff) {
   EXPECT_EQ(refused.status, 401u);
   EXPECT_EQ(error_code_of(refused), "api_key_required");
   EXPECT_FALSE(create({{"long_url", "https://example.com/"}}, create_key("dave")).empty());
+}
+
+// Sets environment variables for the servers a test starts, and removes them again.
+class ScopedEnvironment {
+ public:
+  explicit ScopedEnvironment(std::vector<std::pair<std::string, std::string>> variables)
+      : variables_(std::move(variables)) {
+    for (const auto& [name, value] : variables_) {
+      ::setenv(name.c_str(), value.c_str(), 1);
+    }
+  }
+  ~ScopedEnvironment() {
+    for (const auto& [name, value] : variables_) {
+      ::unsetenv(name.c_str());
+    }
+  }
+  ScopedEnvironment(const ScopedEnvironment&) = delete;
+  ScopedEnvironment& operator=(const ScopedEnvironment&) = delete;
+
+ private:
+  std::vector<std::pair<std::string, std::string>> variables_;
+};
+
+TEST_F(ShortenerFeatures, EnvironmentSwitchesAnonymousCreationOffAndTakesCommaSeparatedLists) {
+  ScopedEnvironment environment({{"SHORTENER_REQUIRE_API_KEY", "1"},
+                                 {"SHORTENER_OWN_HOSTS", "a.example,b.example"},
+                                 {"SHORTENER_TRUSTED_PROXIES", "10.0.0.0/8,127.0.0.1"}});
+  start({"--geoip-v4", ""});  // IPv4 countries off, IPv6 still on
+  auto key = create_key("erin");
+
+  EXPECT_EQ(shorten({{"long_url", "https://example.com/"}}).status, 401u);
+  auto own = shorten({{"long_url", "https://b.example/x"}}, key);
+  EXPECT_EQ(own.status, 400u);
+  EXPECT_EQ(error_code_of(own), "url_own_host");
+
+  auto code = create({{"long_url", "https://example.com/env"}}, key);
+  visit(code, kFirefox, http::verb::get, {{"X-Forwarded-For", "8.8.8.8"}});
+  visit(code, kFirefox, http::verb::get, {{"X-Forwarded-For", "2001:4860:4860::8888"}});
+  EXPECT_EQ(json::serialize(stats_after(code, 2, key).at("top").at("countries")),
+            R"([{"value":"","clicks":1},{"value":"US","clicks":1}])");
+}
+
+TEST_F(ShortenerFeatures, EnvironmentZeroLeavesAnonymousCreationOn) {
+  ScopedEnvironment environment({{std::string("SHORTENER_REQUIRE_API_KEY"), "0"}});
+  start();
+  EXPECT_EQ(shorten({{"long_url", "https://example.com/"}}).status, 201u);
 }
 
 TEST_F(ShortenerFeatures, PasswordProtectedLinkRedirectsOnlyAfterTheRightPassword) {

@@ -44,7 +44,7 @@ std::string country_code(int id) {
 }  // namespace
 
 CountryLookup::CountryLookup(const std::string& v4_path, const std::string& v6_path)
-    : v4_(open_database(v4_path, GEOIP_COUNTRY_EDITION, "IPv4")) {
+    : v4_(v4_path.empty() ? nullptr : open_database(v4_path, GEOIP_COUNTRY_EDITION, "IPv4")) {
   if (v6_path.empty()) {
     return;
   }
@@ -52,7 +52,7 @@ CountryLookup::CountryLookup(const std::string& v4_path, const std::string& v6_p
     v6_ = open_database(v6_path, GEOIP_COUNTRY_EDITION_V6, "IPv6");
   } catch (...) {
     // The destructor does not run for a constructor that throws.
-    GeoIP_delete(v4_);
+    GeoIP_delete(v4_);  // accepts null, like the destructor's calls
     throw;
   }
 }
@@ -74,6 +74,9 @@ std::string CountryLookup::country(const boost::asio::ip::address& address) cons
 }
 
 std::string CountryLookup::country_v4(unsigned long ipnum) const {
+  if (v4_ == nullptr) {
+    return {};
+  }
   GeoIPLookup lookup{};
   int id = 0;
   {

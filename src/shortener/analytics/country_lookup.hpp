@@ -20,7 +20,7 @@ class CountryLookup {
   // Loads both databases into memory (GEOIP_MEMORY_CACHE), so lookups never touch the files
   // and later changes to them are not seen. Throws std::runtime_error naming the file when one
   // cannot be opened or is not a country database of the right address family. An empty
-  // v6_path loads no IPv6 database; IPv6 addresses then answer "".
+  // path loads no database for that family; its addresses then answer "".
   CountryLookup(const std::string& v4_path, const std::string& v6_path);
   ~CountryLookup();
 
@@ -37,7 +37,7 @@ class CountryLookup {
   std::string country_v4(unsigned long ipnum) const;
   std::string country_v6(const boost::asio::ip::address_v6& address) const;
 
-  GeoIPTag* v4_ = nullptr;  // owned; never null after construction
+  GeoIPTag* v4_ = nullptr;  // owned; null when no IPv4 database was given
   GeoIPTag* v6_ = nullptr;  // owned; null when no IPv6 database was given
   // libGeoIP's lookups with GEOIP_MEMORY_CACHE only read the loaded tree, except that every
   // one, the re-entrant *_gl variants included, also stores the depth of its match in the
