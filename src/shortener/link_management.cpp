@@ -369,25 +369,31 @@ ShortenerService::Awaitable ShortenerService::link_stats(Request& request, const
 }
 
 ShortenerService::Awaitable ShortenerService::qr_code(Request& request, const Params& params) {
-  // Every link's QR code is public, as the short URL it encodes is.
-  const auto& code = params.get("code");
-  auto lookup = [this, &code] {
-    return could_be_code(code) ? parts_.links.find(code) : std::nullopt;
-  };
-  auto link = co_await parts_.storage_threads.run(std::move(lookup));
-  if (!link) {
-    co_return link_not_found();
-  }
-
   QrOptions options;
   bool png = false;
   if (auto problem = read_qr_query(request.target(), options, png)) {
     co_return std::move(*problem);
   }
 
+  // Every link's QR code is public, as the short URL it encodes is. A large
+  // PNG takes milliseconds to encode, so it is drawn beside the lookup, off
+  // the I/O thread.
+  const auto& code = params.get("code");
+  auto draw = [this, &code, &options, png]() -> std::optional<std::string> {
+    auto link = could_be_code(code) ? parts_.links.find(code) : std::nullopt;
+    if (!link) {
+      return std::nullopt;
+    }
+    auto text = short_url(link->code);
+    return png ? render_qr_png(text, options) : render_qr_svg(text, options);
+  };
+  auto image = co_await parts_.storage_threads.run(std::move(draw));
+  if (!image) {
+    co_return link_not_found();
+  }
+
   Response response{http::status::ok, 11};
-  auto text = short_url(link->code);
-  response.body() = png ? render_qr_png(text, options) : render_qr_svg(text, options);
+  response.body() = std::move(*image);
   response.set(http::field::content_type, png ? "image/png" : "image/svg+xml");
   response.set(http::field::cache_control, "public, max-age=86400");
   co_return response;
