@@ -16,3 +16,49 @@ stop_process() {
   fi
   wait "$pid" 2>/dev/null || true
 }
+
+# count_compilers: compiler and linker processes running now (other people's builds).
+count_compilers() {
+  ps -eo comm= | grep -cxE 'cc1plus|cc1|clang(\+\+)?(-[0-9]+)?|ld|ld\.bfd|ld\.gold|ld\.lld|mold|collect2' || true
+}
+
+# RESULTS.md holds one part per benchmark script. The chat and stats parts sit
+# between <!-- NAME:begin --> and <!-- NAME:end --> lines (NAME chat-results,
+# stats-results); the shortener's part is the rest, at the top.
+
+# replace_section FILE NAME SECTION: puts the text of file SECTION between the
+# NAME markers of FILE, or appends it with the markers when FILE lacks them.
+# Nothing else in FILE changes.
+replace_section() {
+  local file=$1 name=$2 section=$3
+  local begin="<!-- $name:begin -->" end="<!-- $name:end -->"
+  if [[ -f $file ]] && grep -qxF "$begin" "$file" && grep -qxF "$end" "$file"; then
+    awk -v begin="$begin" -v end="$end" -v section="$section" '
+      $0 == begin { print; while ((getline line < section) > 0) print line; skipping = 1; next }
+      $0 == end { skipping = 0 }
+      !skipping { print }' "$file" >"$file.new.$$"
+    cat "$file.new.$$" >"$file"
+    rm -f "$file.new.$$"
+  else
+    {
+      [[ -s $file ]] && printf '\n'
+      printf '%s\n' "$begin"
+      cat "$section"
+      printf '%s\n' "$end"
+    } >>"$file"
+  fi
+}
+
+# marked_sections FILE: every part of FILE between a <!-- NAME:begin --> line and
+# its <!-- NAME:end --> line, markers included, in file order, a blank line
+# between parts. Prints nothing when FILE is absent.
+marked_sections() {
+  [[ -f $1 ]] || return 0
+  awk '
+    !name && /^<!-- [a-z-]+:begin -->$/ {
+      name = $2; sub(/:begin$/, "", name)
+      if (parts++) print ""
+    }
+    name { print }
+    name && $0 == "<!-- " name ":end -->" { name = "" }' "$1"
+}

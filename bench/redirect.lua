@@ -11,6 +11,16 @@
 --   WAYPOST_BENCH_SWEEP  if set to the number of wrk threads, walk through
 --                        all codes in order instead (thread k takes codes
 --                        k, k+N, k+2N, ...): used to fill the server's cache
+--   WAYPOST_BENCH_AGENTS which User-Agent and Referer headers to send:
+--                        "browsers" (default): a User-Agent drawn from eight
+--                          current desktop and mobile browsers, and on half
+--                          of the requests a Referer from five sites, as
+--                          people's clicks carry them;
+--                        "unique": the same, but every User-Agent made
+--                          distinct by a counter in its Chrome, Firefox or
+--                          Safari version, so no User-Agent is seen twice;
+--                        "none": neither header (wrk sends no User-Agent of
+--                          its own; the shortener counts such clicks as bots)
 --
 -- At the end one machine-readable line is printed:
 --   BENCH kind=redirect requests=N duration_us=N rps=N p50_us=N p90_us=N
@@ -27,6 +37,35 @@ sent_hot = 0
 
 local threads = {}
 local next_id = 0
+
+-- Common browsers as of 2024 (desktop and mobile); uap-core knows them all.
+local agents = {
+  "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) " ..
+    "Chrome/124.0.0.0 Safari/537.36",
+  "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4_1 like Mac OS X) AppleWebKit/605.1.15 " ..
+    "(KHTML, like Gecko) Version/17.4.1 Mobile/15E148 Safari/604.1",
+  "Mozilla/5.0 (Linux; Android 10; K) AppleWebKit/537.36 (KHTML, like Gecko) " ..
+    "Chrome/124.0.0.0 Mobile Safari/537.36",
+  "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:125.0) Gecko/20100101 Firefox/125.0",
+  "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 " ..
+    "(KHTML, like Gecko) Version/17.4.1 Safari/605.1.15",
+  "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) " ..
+    "Chrome/124.0.0.0 Safari/537.36 Edg/124.0.2478.80",
+  "Mozilla/5.0 (Linux; Android 14; SM-S918B) AppleWebKit/537.36 (KHTML, like Gecko) " ..
+    "SamsungBrowser/24.0 Chrome/117.0.0.0 Mobile Safari/537.36",
+  "Mozilla/5.0 (iPad; CPU OS 17_4 like Mac OS X) AppleWebKit/605.1.15 " ..
+    "(KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1",
+}
+local referrers = {
+  "https://www.google.com/",
+  "https://t.co/",
+  "https://www.facebook.com/",
+  "https://www.reddit.com/r/programming/",
+  "https://news.ycombinator.com/",
+}
+local agent_mode = "browsers"
+local unique_count = 0
+local unique_run = 0  -- the start second, so that later runs do not repeat earlier User-Agents
 
 function setup(thread)
   next_id = next_id + 1
@@ -64,6 +103,39 @@ function init(args)
   math.randomseed(7919 * (thread_id or 1))
   sweep_stride = tonumber(os.getenv("WAYPOST_BENCH_SWEEP") or "")
   sweep_next = (thread_id or 1) - 1
+  agent_mode = os.getenv("WAYPOST_BENCH_AGENTS") or ""
+  if agent_mode == "" then
+    agent_mode = "browsers"
+  end
+  if agent_mode ~= "browsers" and agent_mode ~= "unique" and agent_mode ~= "none" then
+    error("WAYPOST_BENCH_AGENTS must be browsers, unique or none, not " .. agent_mode)
+  end
+  unique_run = os.time() % 1000000
+end
+
+-- The headers of one request, after the path was drawn (see WAYPOST_BENCH_AGENTS).
+local function click_headers()
+  if agent_mode == "none" then
+    return nil
+  end
+  local agent = agents[math.random(1, #agents)]
+  if agent_mode == "unique" then
+    unique_count = unique_count + 1
+    local build = string.format("%d.%d.%d", unique_run, thread_id or 1, unique_count)
+    local changed
+    agent, changed = agent:gsub("Chrome/(%d+)%.0%.0%.0", "Chrome/%1.0." .. build, 1)
+    if changed == 0 then
+      agent, changed = agent:gsub("Firefox/(%d+)%.0", "Firefox/%1.0." .. build, 1)
+    end
+    if changed == 0 then
+      agent = agent:gsub("Safari/(%d+)%.", "Safari/%1." .. build .. ".", 1)
+    end
+  end
+  local headers = { ["User-Agent"] = agent }
+  if math.random() < 0.5 then
+    headers["Referer"] = referrers[math.random(1, #referrers)]
+  end
+  return headers
 end
 
 function request()
@@ -71,7 +143,7 @@ function request()
   if sweep_stride then
     index = sweep_next % #codes + 1
     sweep_next = sweep_next + sweep_stride
-    return wrk.format("GET", "/" .. codes[index])
+    return wrk.format("GET", "/" .. codes[index], click_headers())
   end
   sent = sent + 1
   if hot_count >= #codes or math.random() < hot_share then
@@ -80,7 +152,7 @@ function request()
   else
     index = math.random(hot_count + 1, #codes)
   end
-  return wrk.format("GET", "/" .. codes[index])
+  return wrk.format("GET", "/" .. codes[index], click_headers())
 end
 
 function done(summary, latency, requests)
