@@ -1,5 +1,7 @@
 // shortener-server: the URL shortener's process. Parses configuration, opens
 // the store, serves HTTP until SIGTERM or SIGINT, then shuts down gracefully.
+#include <sodium.h>
+
 #include <CLI/CLI.hpp>
 #include <boost/url/parse.hpp>
 #include <iostream>
@@ -136,9 +138,9 @@ void define_management_flags(CLI::App& app, Settings& s) {
 }
 
 void define_analytics_flags(CLI::App& app, Settings& s) {
-  app.add_flag("--analytics,!--no-analytics", s.analytics, "Record clicks for statistics")
-      ->envname("SHORTENER_ANALYTICS")
-      ->capture_default_str();
+  app.add_flag("--analytics,!--no-analytics", s.analytics,
+               "Record clicks for statistics (default: on)")
+      ->envname("SHORTENER_ANALYTICS");
   app.add_option("--click-queue-size", s.clicks.queue_capacity,
                  "Clicks waiting to be stored at most; more are dropped and counted")
       ->envname("SHORTENER_CLICK_QUEUE_SIZE")
@@ -290,6 +292,11 @@ int serve(Settings& s) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Visitor keys, API keys and link passwords all come from libsodium.
+  if (sodium_init() < 0) {
+    std::cerr << "shortener-server: libsodium cannot be initialised\n";
+    return 1;
+  }
   Settings settings;
   settings.server.database_path = "data/shortener.db";
   settings.server.http.max_body_bytes = 2 * 1024 * 1024;  // room for bulk creation

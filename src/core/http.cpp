@@ -4,7 +4,9 @@
 #include <boost/json/serialize.hpp>
 #include <boost/url/decode_view.hpp>
 #include <boost/url/parse_query.hpp>
+#include <cctype>
 #include <cstdlib>
+#include <optional>
 
 namespace waypost::core {
 
@@ -41,29 +43,47 @@ double quality_of(std::string_view range) {
 }  // namespace
 
 bool prefers_html(const Request& request) {
-  // The best quality offered to an HTML type and to a JSON type; on a tie the
-  // one listed first wins, as browsers list their preference in order.
-  double html = 0;
-  double json = 0;
+  // Each side's quality comes from its most specific range (text/html over
+  // text/* over */*). On a tie HTML wins only when an HTML range was listed
+  // before any JSON one, as browsers list their preference in order; so a bare
+  // "*/*" (curl, most libraries) gets JSON. Media types ignore case.
+  std::string accept(request[http::field::accept]);
+  std::transform(accept.begin(), accept.end(), accept.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+
+  std::optional<double> html, any_text, json, any_application, anything;
   bool html_first = false;
-  std::string_view accept = request[http::field::accept];
-  while (!accept.empty()) {
-    auto comma = accept.find(',');
-    auto range = accept.substr(0, comma);
-    accept = comma == std::string_view::npos ? std::string_view() : accept.substr(comma + 1);
+  std::string_view rest = accept;
+  while (!rest.empty()) {
+    auto comma = rest.find(',');
+    auto range = rest.substr(0, comma);
+    rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
     while (!range.empty() && range.front() == ' ') {
       range.remove_prefix(1);
     }
 
     auto quality = quality_of(range);
+    auto raise = [quality](std::optional<double>& side) {
+      side = std::max(side.value_or(0), quality);
+    };
     if (range.starts_with("text/html") || range.starts_with("application/xhtml+xml")) {
-      html_first = html_first || (json == 0 && quality > 0);
-      html = std::max(html, quality);
+      html_first = html_first || (!json && !any_application && quality > 0);
+      raise(html);
     } else if (range.find("json") != std::string_view::npos) {
-      json = std::max(json, quality);
+      raise(json);
+    } else if (range.starts_with("text/*")) {
+      raise(any_text);
+    } else if (range.starts_with("application/*")) {
+      raise(any_application);
+    } else if (range.starts_with("*/*")) {
+      raise(anything);
     }
   }
-  return html > json || (html > 0 && html == json && html_first);
+
+  double html_quality = html.value_or(any_text.value_or(anything.value_or(0)));
+  double json_quality = json.value_or(any_application.value_or(anything.value_or(0)));
+  return html_quality > json_quality ||
+         (html_quality > 0 && html_quality == json_quality && html_first);
 }
 
 std::string html_escape(std::string_view text) {

@@ -1,5 +1,7 @@
 #include "shortener/key_admin.hpp"
 
+#include <filesystem>
+
 #include "shortener/clock.hpp"
 #include "shortener/sqlite_api_key_store.hpp"
 #include "shortener/sqlite_link_store.hpp"
@@ -8,6 +10,13 @@ namespace waypost::shortener {
 
 int run_key_command(const KeyCommand& command, const std::string& database_path,
                     std::ostream& out) {
+  // A mistyped path would otherwise get a new, empty database with a key the
+  // server never sees.
+  if (!std::filesystem::exists(database_path)) {
+    out << "no database at " << database_path
+        << ": give the server's --database (start the server or run migrate once to create it)\n";
+    return 1;
+  }
   SqliteLinkStore schema_owner(database_path, 1);  // brings the schema up to date
   SqliteApiKeyStore keys(database_path, 1);
   auto now = SystemClock().now();

@@ -19,7 +19,8 @@ struct KeyCommand {
 
 // Runs `command` against the database at `database_path` (migrated first),
 // writing the answer to `out`. Returns the process exit code: 0, or 1 with a
-// message on `out` for an invalid owner or unknown key id. Storage failures throw.
+// message on `out` for a database file that does not exist, an invalid owner or
+// an unknown key id. Storage failures throw.
 int run_key_command(const KeyCommand& command, const std::string& database_path, std::ostream& out);
 
 }  // namespace waypost::shortener

@@ -105,10 +105,10 @@ void ShortenerService::register_routes(core::Router& router) {
 boost::asio::awaitable<ShortenerService::Caller> ShortenerService::identify(
     const Request& request) {
   Caller caller;
-  auto authorization = request[http::field::authorization];
-  if (authorization.empty()) {
-    co_return caller;
+  if (request.find(http::field::authorization) == request.end()) {
+    co_return caller;  // anonymous; an empty header is a malformed one, below
   }
+  auto authorization = request[http::field::authorization];
 
   constexpr std::string_view kScheme = "Bearer ";
   auto unauthorized = [](std::string_view message) {

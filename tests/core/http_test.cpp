@@ -33,3 +33,43 @@ TEST(QueryParameters, TargetWithoutQueryHasNone) {
 
 }  // namespace
 }  // namespace waypost::core
+
+namespace waypost::core {
+namespace {
+
+bool html_for(std::string_view accept) {
+  Request request{http::verb::get, "/x", 11};
+  if (!accept.empty()) {
+    request.set(http::field::accept, accept);
+  }
+  return prefers_html(request);
+}
+
+TEST(PrefersHtml, BrowsersGetHtmlAndApiClientsJson) {
+  EXPECT_TRUE(html_for("text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"));
+  EXPECT_FALSE(html_for("*/*"));
+  EXPECT_FALSE(html_for(""));
+  EXPECT_FALSE(html_for("application/json"));
+}
+
+TEST(PrefersHtml, HigherQualityWinsAndTiesGoToTheFirstListed) {
+  EXPECT_TRUE(html_for("application/json;q=0.5, text/html;q=0.9"));
+  EXPECT_FALSE(html_for("text/html;q=0.1, application/json"));
+  EXPECT_TRUE(html_for("text/html, application/json"));
+  EXPECT_FALSE(html_for("application/json, text/html"));
+}
+
+TEST(PrefersHtml, IgnoresCaseOfTypesAndParameters) {
+  EXPECT_TRUE(html_for("Text/HTML"));
+  EXPECT_FALSE(html_for("text/html;Q=0.1, application/json;q=0.5"));
+}
+
+TEST(PrefersHtml, WildcardsCountForTheTypesTheyCover) {
+  EXPECT_FALSE(html_for("text/html;q=0.8, */*;q=0.9"));
+  EXPECT_FALSE(html_for("text/html;q=0.5, application/*;q=0.9"));
+  EXPECT_TRUE(html_for("text/*, application/json;q=0.5"));
+  EXPECT_FALSE(html_for("text/html;q=0, */*"));
+}
+
+}  // namespace
+}  // namespace waypost::core

@@ -6,6 +6,7 @@
 #include <boost/json.hpp>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <thread>
 
@@ -332,6 +333,23 @@ TEST_F(ShortenerFeatures, UnknownAndRevokedKeysAnswer401) {
   auto refused = call(http::verb::get, "/api/v1/links", key);
   EXPECT_EQ(refused.status, 401u);
   EXPECT_EQ(error_code_of(refused), "invalid_api_key");
+}
+
+TEST_F(ShortenerFeatures, EmptyAuthorizationHeaderIsRefusedNotTakenAsAnonymous) {
+  start();
+  auto reply = call(http::verb::post, "/api/v1/shorten", "",
+                    R"({"long_url": "https://example.com/"})", {{"Authorization", ""}});
+  EXPECT_EQ(reply.status, 401u);
+  EXPECT_EQ(error_code_of(reply), "invalid_api_key");
+}
+
+TEST_F(ShortenerFeatures, KeysSubcommandRefusesADatabaseThatDoesNotExist) {
+  auto missing = (scratch_.path() / "typo.db").string();
+  auto output =
+      run_command(kBinary + " --database " + missing + " keys create --owner x; echo exit $?");
+  EXPECT_NE(output.find("no database at"), std::string::npos) << output;
+  EXPECT_NE(output.find("exit 1"), std::string::npos) << output;
+  EXPECT_FALSE(std::filesystem::exists(missing));
 }
 
 TEST_F(ShortenerFeatures, AnonymousCreationCanBeSwitchedOff) {

@@ -14,6 +14,8 @@ namespace {
 
 constexpr std::chrono::milliseconds kFirstRetryDelay{100};
 constexpr std::chrono::milliseconds kLongestRetryDelay{5000};
+// Dropped clicks are logged at most this often; the metric counts every one.
+constexpr std::chrono::seconds kDropReportInterval{10};
 
 // The first `limit` bytes of `text`, shortened further so that no UTF-8
 // sequence is cut in half.
@@ -77,7 +79,8 @@ ClickRecorder::ClickRecorder(ClickRecorderOptions options, ClickStore& store,
       countries_(countries),
       written_(metrics.counter("shortener_clicks_written_total", "Click events stored.")),
       dropped_(metrics.counter("shortener_clicks_dropped_total",
-                               "Click events dropped because the click queue was full.")),
+                               "Click events dropped: the click queue was full, or their batch "
+                               "could not be stored.")),
       write_failures_(metrics.counter("shortener_click_write_failures_total",
                                       "Failed attempts to store a batch of click events.")),
       write_latency_(metrics.histogram("shortener_click_write_duration_seconds",
@@ -171,10 +174,24 @@ void ClickRecorder::run() {
       finished_ += batch.size();
       progress_.notify_all();
     }
+    report_drops();
     if (last_round) {
       return;
     }
   }
+}
+
+void ClickRecorder::report_drops() {
+  auto now = std::chrono::steady_clock::now();
+  auto dropped = dropped_.value();
+  if (dropped == dropped_reported_ || now - last_drop_report_ < kDropReportInterval) {
+    return;
+  }
+  core::logger("clicks")->warn(
+      "{} clicks dropped since the last report (queue full or storage failing); {} queued now",
+      dropped - dropped_reported_, depth());
+  dropped_reported_ = dropped;
+  last_drop_report_ = now;
 }
 
 std::vector<ClickRecord> ClickRecorder::enrich(std::deque<RawClick>& batch) {

@@ -79,6 +79,9 @@ class ClickRecorder {
 
  private:
   void run();
+  // Logs a warning when clicks were dropped since the last one, at most every
+  // kDropReportInterval. Writer thread only.
+  void report_drops();
   std::vector<ClickRecord> enrich(std::deque<RawClick>& batch);
   ClickRecord enrich_one(const RawClick& click, const std::string& key) const;
   bool write_with_retry(const std::vector<ClickRecord>& records);
@@ -97,8 +100,10 @@ class ClickRecorder {
   std::uint64_t finished_ = 0;  // guarded by mutex_: of those, stored or dropped
   int flush_waiters_ = 0;       // guarded by mutex_
 
-  std::int64_t key_day_ = -1;  // writer thread only
-  std::string key_;            // writer thread only: hex key of key_day_
+  std::int64_t key_day_ = -1;           // writer thread only
+  std::string key_;                     // writer thread only: hex key of key_day_
+  std::uint64_t dropped_reported_ = 0;  // writer thread only
+  std::chrono::steady_clock::time_point last_drop_report_{};  // writer thread only
 
   core::Counter& written_;
   core::Counter& dropped_;
