@@ -97,6 +97,10 @@ asio::awaitable<void> WebSocketSession::run(core::Request& request) {
                                                  context_.options.heartbeat_timeout, true});
   ws_.read_message_max(context_.options.max_frame_bytes);
   ws_.text(true);
+  // The handshake answer names the server like every HTTP answer, not the library.
+  ws_.set_option(websocket::stream_base::decorator([](websocket::response_type& response) {
+    response.set(boost::beast::http::field::server, "waypost");
+  }));
   auto [accept_ec] = co_await ws_.async_accept(request, kNoThrow);
   if (accept_ec) {
     log->debug("connection {}: handshake failed: {}", connection_id_, accept_ec.message());

@@ -1165,5 +1165,13 @@ TEST_F(ChatServer, UpgradeWithoutKeyIs400InTheJsonErrorShape) {
   EXPECT_EQ(error_code_of(response.body()), "bad_handshake");
 }
 
+TEST_F(ChatServer, HandshakeAnswerNamesTheServerNotTheLibrary) {
+  start();
+  auto alice = register_and_login(port(), "alice");
+  auto response = send_raw(port(), upgrade_request(alice.token));
+  EXPECT_EQ(response.result_int(), 101u);
+  EXPECT_EQ(response[http::field::server], "waypost");
+}
+
 }  // namespace
 }  // namespace waypost::chat::testing
