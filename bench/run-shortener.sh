@@ -42,7 +42,7 @@ drain_timeout=${BENCH_DRAIN_TIMEOUT:-120}
 create_duration=${BENCH_CREATE_DURATION:-10}
 create_connections=${BENCH_CREATE_CONNECTIONS:-16}
 results_file=${BENCH_RESULTS:-$bench_dir/RESULTS.md}
-url_source=/work/shared/data/urls/web-pages.txt
+url_source=$repo_dir/tests/data/urls/web-pages.txt
 cores=$(nproc)
 
 for knob in links duration warmup fill rounds threads connections drain_timeout create_duration \

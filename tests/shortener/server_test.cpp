@@ -409,7 +409,7 @@ TEST_F(ShortenerServer, MetricsCountRedirectsAndCacheUse) {
 // accepted, and its redirect must carry exactly the stored URL.
 TEST_F(ShortenerServer, RealWebPageUrlsRedirectExactly) {
   start();
-  std::ifstream in(WAYPOST_SHARED_DATA_DIR "/urls/web-pages.txt");
+  std::ifstream in(WAYPOST_TEST_DATA_DIR "/urls/web-pages.txt");
   ASSERT_TRUE(in) << "shared data missing";
   std::string line;
   int checked = 0;

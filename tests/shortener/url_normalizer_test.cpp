@@ -494,7 +494,7 @@ TEST(UrlNormalizer, ValueOfARefusalThrowsInvalidArgument) {
 // Real URLs
 
 std::vector<std::string> read_lines(const std::string& name) {
-  std::ifstream file(std::string(WAYPOST_SHARED_DATA_DIR "/urls/") + name);
+  std::ifstream file(std::string(WAYPOST_TEST_DATA_DIR "/urls/") + name);
   if (!file) {
     throw std::runtime_error("cannot open test data file " + name);
   }
