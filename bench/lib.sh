@@ -17,6 +17,26 @@ stop_process() {
   wait "$pid" 2>/dev/null || true
 }
 
+# release_binary TARGET PATH [GIVEN]: prints the binary to measure: GIVEN when
+# set (it must be executable), else TARGET freshly built in build-bench/ as a
+# Release build, at PATH inside it. Expects repo_dir, log and die. Warnings do
+# not stop this build (GCC 12 reports a false -Wrestrict at -O3 in
+# url_normalizer.cpp, and a benchmark should not stop on a new warning).
+release_binary() {
+  local target=$1 path=$2 given=${3:-}
+  if [[ -n $given ]]; then
+    [[ -x $given ]] || die "$given is not an executable"
+    realpath "$given"
+    return
+  fi
+  local build_dir=$repo_dir/build-bench
+  log "building $target (Release) in $build_dir"
+  cmake -S "$repo_dir" -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release \
+    -DWAYPOST_BUILD_TESTS=OFF -DWAYPOST_WERROR=OFF >&2
+  cmake --build "$build_dir" --target "$target" >&2
+  printf '%s\n' "$build_dir/$path"
+}
+
 # count_compilers: compiler and linker processes running now (other people's builds).
 count_compilers() {
   ps -eo comm= | grep -cxE 'cc1plus|cc1|clang(\+\+)?(-[0-9]+)?|ld|ld\.bfd|ld\.gold|ld\.lld|mold|collect2' || true

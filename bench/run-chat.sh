@@ -53,7 +53,7 @@ server_pid=""
 watcher_pid=""
 
 # shellcheck source=bench/lib.sh
-source "$bench_dir/lib.sh"  # stop_process
+source "$bench_dir/lib.sh"  # stop_process, replace_section
 
 cleanup() {
   local status=$?
@@ -344,23 +344,7 @@ figure is then the throughput it sustains.
 Whole run (build not counted): ${elapsed} s.
 EOF
 
-begin_marker='<!-- chat-results:begin -->'
-end_marker='<!-- chat-results:end -->'
-if [[ -f $results_file ]] && grep -qF "$begin_marker" "$results_file" \
-   && grep -qF "$end_marker" "$results_file"; then
-  awk -v begin="$begin_marker" -v end="$end_marker" -v section="$section" '
-    $0 == begin { print; while ((getline line < section) > 0) print line; skipping = 1; next }
-    $0 == end { skipping = 0 }
-    !skipping { print }' "$results_file" >"$work_dir/results.new"
-  cat "$work_dir/results.new" >"$results_file"
-else
-  {
-    [[ -s $results_file ]] && printf '\n'
-    printf '%s\n' "$begin_marker"
-    cat "$section"
-    printf '%s\n' "$end_marker"
-  } >>"$results_file"
-fi
+replace_section "$results_file" chat-results "$section"
 
 log "chat section written to ${results_file#"$repo_dir"/} in ${elapsed} s"
 printf '%s\n' "$tables"

@@ -105,19 +105,7 @@ for tool in wrk nginx sqlite3 curl awk ss; do
 done
 [[ -r $url_source ]] || die "cannot read $url_source"
 
-if [[ $# -ge 1 ]]; then
-  server_bin=$(realpath "$1")
-  [[ -x $server_bin ]] || die "$1 is not an executable"
-else
-  build_dir=$repo_dir/build-bench
-  log "building shortener-server (Release) in $build_dir"
-  # WAYPOST_WERROR=OFF: a benchmark build should not stop on a new compiler
-  # warning (GCC 12 reports a false -Wrestrict at -O3 in url_normalizer.cpp).
-  cmake -S "$repo_dir" -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release \
-    -DWAYPOST_BUILD_TESTS=OFF -DWAYPOST_WERROR=OFF >&2
-  cmake --build "$build_dir" --target shortener-server >&2
-  server_bin=$build_dir/apps/shortener-server
-fi
+server_bin=$(release_binary shortener-server apps/shortener-server "${1:-}")
 log "server binary: $server_bin"
 bench_started_at=$(date +%s)
 build_seconds=$((bench_started_at - started_at))

@@ -70,18 +70,7 @@ log "checking packages (scripts/install-deps.sh)"
 bash "$repo_dir/scripts/install-deps.sh" >&2
 command -v sqlite3 >/dev/null || die "sqlite3 is not installed"
 
-if [[ $# -ge 1 ]]; then
-  bench_bin=$(realpath "$1")
-  [[ -x $bench_bin ]] || die "$1 is not an executable"
-else
-  build_dir=$repo_dir/build-bench
-  log "building stats-bench (Release) in $build_dir"
-  # WAYPOST_WERROR=OFF: a benchmark build should not stop on a new compiler warning.
-  cmake -S "$repo_dir" -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release \
-    -DWAYPOST_BUILD_TESTS=OFF -DWAYPOST_WERROR=OFF >&2
-  cmake --build "$build_dir" --target stats-bench >&2
-  bench_bin=$build_dir/tools/stats-bench
-fi
+bench_bin=$(release_binary stats-bench tools/stats-bench "${1:-}")
 log "stats-bench binary: $bench_bin"
 bench_started_at=$(date +%s)
 build_seconds=$((bench_started_at - started_at))
