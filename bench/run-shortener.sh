@@ -685,7 +685,7 @@ benchmark scripts at its end are carried over).
   - **analytics on** (\`--analytics\`, the default): every redirect also hands a
     click (code, time, address, User-Agent, Referer) to the click recorder: a lock
     and a push onto a bounded in-memory queue (100000 clicks) on the I/O thread.
-    One writer thread takes up to 2000 clicks at a time, classifies them
+    One writer thread takes up to 10000 clicks at a time, classifies them
     (User-Agent, GeoIP country, keyed BLAKE2b visitor hash, referrer host) and
     stores them in one SQLite transaction: the raw row, the hourly rollups (a
     totals row and, for a human click, one row each for its referrer, country,
@@ -760,7 +760,7 @@ refused because the queue was full (\`shortener_clicks_dropped_total\`), *stored
 written during the run (\`shortener_clicks_written_total\`; this includes clicks still queued
 from the warm-up), *queue* its depth before and after, *drained in* the time the writer
 then needed to store what was still queued; *batch write* the mean time of one batch's
-SQLite transaction (\`shortener_click_write_duration_seconds\`, up to 2000 clicks each).
+SQLite transaction (\`shortener_click_write_duration_seconds\`, up to 10000 clicks each).
 
 | round | redirects | queued | dropped | stored during the run | queue before | queue after | batch write | drained in |
 | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |

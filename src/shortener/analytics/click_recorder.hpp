@@ -42,7 +42,7 @@ struct RawClick {
 
 struct ClickRecorderOptions {
   std::size_t queue_capacity = 100'000;
-  std::size_t batch_size = 2'000;
+  std::size_t batch_size = 10'000;
   std::chrono::milliseconds flush_interval{250};  // longest a click waits before its batch
   bool store_addresses = false;                   // keep raw addresses next to the hashes
 };
