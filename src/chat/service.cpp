@@ -609,8 +609,10 @@ ChatService::Awaitable ChatService::presence(Request& request) {
       auto name = rest.substr(0, comma);
       rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
       auto found = context_.accounts.find_user_by_name(name);
-      if (found && std::find(contacts.begin(), contacts.end(), found->id) != contacts.end()) {
-        visible.push_back(std::move(*found));
+      auto listed = [&found](const User& seen) { return seen.id == found->id; };
+      if (found && std::find(contacts.begin(), contacts.end(), found->id) != contacts.end() &&
+          std::none_of(visible.begin(), visible.end(), listed)) {
+        visible.push_back(std::move(*found));  // once, however often or in what case it was asked
       }
     }
     return visible;

@@ -662,6 +662,16 @@ TEST_F(ChatServer, PresenceIsOnlyReportedForContacts) {
   EXPECT_TRUE(reply.body.at("presence").as_array().empty());
 }
 
+TEST_F(ChatServer, PresenceListsAUserOnceHoweverOftenAsked) {
+  start();
+  auto alice = register_and_login(port(), "alice");
+  auto bob = register_and_login(port(), "bob");
+  create_group(alice, {&bob});
+  auto reply = call(V::get, "/api/v1/presence?users=BOB,bob,Bob", alice);
+  EXPECT_EQ(reply.status, 200u);
+  EXPECT_EQ(reply.body.at("presence").as_array().size(), 1u);
+}
+
 TEST_F(ChatServer, ClientThatStopsAnsweringPingsIsDroppedAndShownOffline) {
   start({"--heartbeat-timeout-ms", "600"});
   auto alice = register_and_login(port(), "alice");
