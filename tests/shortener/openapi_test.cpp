@@ -2,21 +2,16 @@
 // route and method the router serves is described, and the document describes
 // nothing the router does not serve.
 #include <gtest/gtest.h>
-#include <unistd.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
 #include <array>
 #include <cctype>
-#include <filesystem>
 #include <set>
 #include <string>
 #include <utility>
 
-#include "shortener/analytics/sqlite_click_store.hpp"
-#include "shortener/service.hpp"
-#include "shortener/sqlite_api_key_store.hpp"
-#include "shortener/sqlite_link_store.hpp"
+#include "service_harness.hpp"
 
 namespace waypost::shortener {
 namespace {
@@ -48,47 +43,11 @@ std::string describe(const std::set<Operation>& operations) {
   return out;
 }
 
-std::shared_ptr<const UserAgentParser> user_agents() {
-  static auto parser = UserAgentParser::load(WAYPOST_UA_REGEXES);
-  return parser;
-}
-
-// Builds the service and its router the way service_test.cpp does, so that the
-// route table is exactly the one shortener-server serves.
-class OpenApiDocumentTest : public ::testing::Test {
+// Builds the service and its router as shortener-server does, so that the
+// route table is exactly the one the server serves.
+class OpenApiDocumentTest : public ::testing::Test, protected testing::ServiceHarness {
  protected:
-  OpenApiDocumentTest()
-      : database_(std::filesystem::temp_directory_path() /
-                  ("openapi-test-" + std::to_string(::getpid()) + ".db")),
-        store_(database_.string(), 2),
-        api_keys_(database_.string(), 1),
-        clicks_(database_.string(), 1),
-        blocklist_(""),
-        storage_threads_(2),
-        clock_(*parse_rfc3339("2029-12-31T00:00:00Z")),
-        router_(metrics_),
-        service_(ShortenerOptions{}, parts()) {
-    service_.register_routes(router_);
-  }
-
-  ~OpenApiDocumentTest() override {
-    storage_threads_.stop();
-    for (auto suffix : {"", "-wal", "-shm"}) {
-      std::filesystem::remove(database_.string() + suffix);
-    }
-  }
-
-  ShortenerParts parts() {
-    return ShortenerParts{.links = store_,
-                          .api_keys = api_keys_,
-                          .clicks = clicks_,
-                          .recorder = nullptr,
-                          .user_agents = user_agents(),
-                          .blocklist = blocklist_,
-                          .storage_threads = storage_threads_,
-                          .clock = clock_,
-                          .metrics = metrics_};
-  }
+  OpenApiDocumentTest() : ServiceHarness("openapi-test", *parse_rfc3339("2029-12-31T00:00:00Z")) {}
 
   // Every (pattern, method) the router serves.
   std::set<Operation> routed() const {
@@ -116,17 +75,6 @@ class OpenApiDocumentTest : public ::testing::Test {
     }
     return operations;
   }
-
-  std::filesystem::path database_;
-  SqliteLinkStore store_;
-  SqliteApiKeyStore api_keys_;
-  SqliteClickStore clicks_;
-  BlocklistHolder blocklist_;
-  core::BlockingPool storage_threads_;
-  ManualClock clock_;
-  core::MetricsRegistry metrics_;
-  core::Router router_;
-  ShortenerService service_;
 };
 
 TEST_F(OpenApiDocumentTest, ReadsRoutesAndOperations) {

@@ -3,16 +3,10 @@
 
 #include <gtest/gtest.h>
 
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/use_future.hpp>
 #include <boost/json.hpp>
-#include <filesystem>
 #include <set>
 
-#include "shortener/analytics/sqlite_click_store.hpp"
-#include "shortener/sqlite_api_key_store.hpp"
-#include "shortener/sqlite_link_store.hpp"
+#include "service_harness.hpp"
 
 namespace waypost::shortener {
 namespace {
@@ -24,55 +18,9 @@ Timestamp at(std::string_view rfc3339) {
   return *parse_rfc3339(rfc3339);
 }
 
-std::shared_ptr<const UserAgentParser> user_agents() {
-  static auto parser = UserAgentParser::load(WAYPOST_UA_REGEXES);
-  return parser;
-}
-
-class ShortenerServiceTest : public ::testing::Test {
+class ShortenerServiceTest : public ::testing::Test, protected testing::ServiceHarness {
  protected:
-  ShortenerServiceTest()
-      : database_(std::filesystem::temp_directory_path() /
-                  ("service-test-" + std::to_string(::getpid()) + ".db")),
-        store_(database_.string(), 2),
-        api_keys_(database_.string(), 1),
-        clicks_(database_.string(), 1),
-        blocklist_(""),
-        storage_threads_(2),
-        clock_(at("2029-12-31T00:00:00Z")),
-        router_(metrics_),
-        service_(ShortenerOptions{}, parts(store_, metrics_)) {
-    service_.register_routes(router_);
-  }
-
-  // The service's parts around `links`, without click recording.
-  ShortenerParts parts(LinkStore& links, core::MetricsRegistry& metrics) {
-    return ShortenerParts{.links = links,
-                          .api_keys = api_keys_,
-                          .clicks = clicks_,
-                          .recorder = nullptr,
-                          .user_agents = user_agents(),
-                          .blocklist = blocklist_,
-                          .storage_threads = storage_threads_,
-                          .clock = clock_,
-                          .metrics = metrics};
-  }
-
-  ~ShortenerServiceTest() override {
-    storage_threads_.stop();
-    for (auto suffix : {"", "-wal", "-shm"}) {
-      std::filesystem::remove(database_.string() + suffix);
-    }
-  }
-
-  core::Response dispatch(core::Request request) {
-    boost::asio::io_context io;
-    core::RequestContext context;
-    auto answer =
-        boost::asio::co_spawn(io, router_.dispatch(request, context), boost::asio::use_future);
-    io.run();
-    return answer.get();
-  }
+  ShortenerServiceTest() : ServiceHarness("service-test", at("2029-12-31T00:00:00Z")) {}
 
   core::Response post(const json::object& body) {
     core::Request request{http::verb::post, "/api/v1/shorten", 11};
@@ -84,17 +32,6 @@ class ShortenerServiceTest : public ::testing::Test {
   core::Response get(const std::string& target) {
     return dispatch(core::Request{http::verb::get, target, 11});
   }
-
-  std::filesystem::path database_;
-  SqliteLinkStore store_;
-  SqliteApiKeyStore api_keys_;
-  SqliteClickStore clicks_;
-  BlocklistHolder blocklist_;
-  core::BlockingPool storage_threads_;
-  ManualClock clock_;
-  core::MetricsRegistry metrics_;
-  core::Router router_;
-  ShortenerService service_;
 };
 
 TEST_F(ShortenerServiceTest, LinkWithOffsetExpiryRedirectsUntilTheExactUtcInstant) {
