@@ -175,12 +175,9 @@ ShortenerService::Awaitable ShortenerService::shorten(Request& request, const Co
 }
 
 ShortenerService::Awaitable ShortenerService::create_in_bulk(Request& request) {
-  auto caller = co_await identify(request);
+  auto caller = co_await identify(request, kBulkNeedsKey);
   if (caller.refusal) {
     co_return std::move(*caller.refusal);
-  }
-  if (!caller.key) {
-    co_return key_required(kBulkNeedsKey);
   }
 
   json::object body;

@@ -215,12 +215,9 @@ ShortenerService::Awaitable ShortenerService::describe(Request& request, const C
 }
 
 ShortenerService::Awaitable ShortenerService::list_links(Request& request) {
-  auto caller = co_await identify(request);
+  auto caller = co_await identify(request, kSendAKey);
   if (caller.refusal) {
     co_return std::move(*caller.refusal);
-  }
-  if (!caller.key) {
-    co_return key_required(kSendAKey);
   }
 
   LinkListQuery query{.owner = caller.key->owner, .limit = kDefaultPageSize};
@@ -248,12 +245,9 @@ ShortenerService::Awaitable ShortenerService::list_links(Request& request) {
 }
 
 ShortenerService::Awaitable ShortenerService::update_link(Request& request, const Params& params) {
-  auto caller = co_await identify(request);
+  auto caller = co_await identify(request, kSendAKey);
   if (caller.refusal) {
     co_return std::move(*caller.refusal);
-  }
-  if (!caller.key) {
-    co_return key_required(kSendAKey);
   }
   json::object body;
   if (auto problem = read_json_object(request, body)) {
@@ -312,12 +306,9 @@ ShortenerService::Awaitable ShortenerService::update_link(Request& request, cons
 }
 
 ShortenerService::Awaitable ShortenerService::delete_link(Request& request, const Params& params) {
-  auto caller = co_await identify(request);
+  auto caller = co_await identify(request, kSendAKey);
   if (caller.refusal) {
     co_return std::move(*caller.refusal);
-  }
-  if (!caller.key) {
-    co_return key_required(kSendAKey);
   }
   const auto& code = params.get("code");
   auto remove = [this, &code, &owner = caller.key->owner] {

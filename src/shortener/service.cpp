@@ -103,10 +103,14 @@ void ShortenerService::register_routes(core::Router& router) {
 }
 
 boost::asio::awaitable<ShortenerService::Caller> ShortenerService::identify(
-    const Request& request) {
+    const Request& request, std::optional<std::string_view> key_needed) {
   Caller caller;
   if (request.find(http::field::authorization) == request.end()) {
-    co_return caller;  // anonymous; an empty header is a malformed one, below
+    // Anonymous; an empty header is a malformed one, below.
+    if (key_needed) {
+      caller.refusal = key_required(*key_needed);
+    }
+    co_return caller;
   }
   auto authorization = request[http::field::authorization];
 

@@ -86,7 +86,9 @@ class ShortenerService {
   using Params = core::PathParams;
 
   // The caller of an API request: anonymous, an owner's key, or an answer
-  // (401 for a bad key, 429 over the key's limit) to send instead.
+  // (401 for a bad key, 429 over the key's limit) to send instead. With
+  // `key_needed` (why the request needs one), an anonymous caller gets a 401
+  // refusal too, so a caller without a refusal then always has a key.
   struct Caller {
     std::optional<ApiKey> key;
     std::optional<core::Response> refusal;
@@ -94,7 +96,8 @@ class ShortenerService {
   };
 
   // service.cpp
-  boost::asio::awaitable<Caller> identify(const core::Request& request);
+  boost::asio::awaitable<Caller> identify(const core::Request& request,
+                                          std::optional<std::string_view> key_needed = {});
   // 401 asking for an API key, `message` saying why one is needed.
   static core::Response key_required(std::string_view message);
   boost::asio::ip::address client_address(const core::Request& request,
