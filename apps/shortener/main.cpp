@@ -153,6 +153,10 @@ void define_analytics_flags(CLI::App& app, Settings& s) {
   core::add_milliseconds_flag(app, "--click-flush-ms", s.clicks.flush_interval,
                               "SHORTENER_CLICK_FLUSH_MS",
                               "Longest a click waits in memory before it is stored");
+  core::add_milliseconds_flag(app, "--click-rollup-ms", s.clicks.rollup_interval,
+                              "SHORTENER_CLICK_ROLLUP_MS",
+                              "Shortest time between two roll-ups of stored clicks into the "
+                              "stats; under load they grow rarer, up to one a minute");
   app.add_flag("--store-client-addresses", s.clicks.store_addresses,
                "Store visitors' IP addresses with their clicks (off: only daily hashes)")
       ->envname("SHORTENER_STORE_CLIENT_ADDRESSES");

@@ -113,6 +113,14 @@ std::string Statement::column_text(int index) const {
   return text == nullptr ? std::string() : std::string(reinterpret_cast<const char*>(text), size);
 }
 
+std::string_view Statement::column_view(int index) const {
+  const auto* text = sqlite3_column_text(statement_, index);
+  int size = sqlite3_column_bytes(statement_, index);
+  return text == nullptr ? std::string_view()
+                         : std::string_view(reinterpret_cast<const char*>(text),
+                                            static_cast<std::size_t>(size));
+}
+
 std::optional<std::string> Statement::column_optional_text(int index) const {
   if (column_is_null(index)) {
     return std::nullopt;

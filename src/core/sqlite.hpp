@@ -66,6 +66,9 @@ class Statement {
   bool column_is_null(int index) const;
   std::int64_t column_int(int index) const;
   std::string column_text(int index) const;
+  // The text of a column without a copy; valid until the next step() or
+  // reset(). Empty for NULL.
+  std::string_view column_view(int index) const;
   std::optional<std::string> column_optional_text(int index) const;
   std::optional<std::int64_t> column_optional_int(int index) const;
 

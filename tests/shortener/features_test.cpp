@@ -3,6 +3,7 @@
 // own `keys` subcommand.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <boost/json.hpp>
 #include <cstdio>
 #include <cstdlib>
@@ -50,10 +51,15 @@ std::string run_command(const std::string& command) {
 
 class ShortenerFeatures : public ::testing::Test {
  protected:
+  // Starts the server; `extra` arguments come last. Clicks are written and
+  // rolled up every 20 ms unless `extra` sets --click-rollup-ms itself.
   void start(std::vector<std::string> extra = {}) {
     std::vector<std::string> arguments = {
         "--database",   database_path(),  "--log-level",      "warn",
         "--public-url", "https://sho.rt", "--click-flush-ms", "20"};
+    if (std::find(extra.begin(), extra.end(), "--click-rollup-ms") == extra.end()) {
+      arguments.insert(arguments.end(), {"--click-rollup-ms", "20"});
+    }
     arguments.insert(arguments.end(), extra.begin(), extra.end());
     server_ = std::make_unique<ServerProcess>(kBinary, arguments);
   }
@@ -164,6 +170,28 @@ TEST_F(ShortenerFeatures, VisitLimitCountsOnlyHumanGetsAndStatsSeparateBots) {
   EXPECT_EQ(count(counted, "bot"), 1);
   auto metadata = json::parse(call(http::verb::get, "/api/v1/links/" + code, "").body);
   EXPECT_EQ(metadata.at("visits").as_int64(), 1);
+}
+
+TEST_F(ShortenerFeatures, ClicksNotYetRolledUpWhenTheServerIsKilledCountAfterARestart) {
+  start({"--click-rollup-ms", "600000"});  // one roll-up at start, the next in ten minutes
+  auto code = create({{"long_url", "https://example.com/crash"}});
+  visit(code, kFirefox);
+  visit(code, kSafariIphone);
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (metric_value("shortener_clicks_written_total") < 2 &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ASSERT_EQ(metric_value("shortener_clicks_written_total"), 2);
+  EXPECT_EQ(count(stats(code), "human"), 0);  // stored, not rolled up
+
+  server_->kill_hard();
+  start();
+  auto answer = stats_after(code, 2);
+  EXPECT_EQ(count(answer, "human"), 2);
+  EXPECT_EQ(count(answer, "unique_human"), 2);
+  auto metadata = json::parse(call(http::verb::get, "/api/v1/links/" + code, "").body);
+  EXPECT_EQ(metadata.at("visits").as_int64(), 2);
 }
 
 TEST_F(ShortenerFeatures, StatsBreakDownClicksAndSurviveARestart) {

@@ -533,9 +533,10 @@ std::string output_of(const std::string& command) {
 
 TEST_F(ShortenerServer, MigrateSubcommandMovesTheSchemaBackAndForth) {
   auto migrate = kBinary + " --database " + database_path() + " --log-level warn migrate";
-  EXPECT_EQ(output_of(migrate), "schema version 3\n");
+  EXPECT_EQ(output_of(migrate), "schema version 4\n");
   EXPECT_EQ(output_of(migrate + " --to 0"), "schema version 0\n");
   EXPECT_EQ(output_of(migrate + " --to 1"), "schema version 1\n");
+  EXPECT_EQ(output_of(migrate + " --to 4"), "schema version 4\n");
   EXPECT_EQ(output_of(migrate + " --to 3"), "schema version 3\n");
   EXPECT_EQ(output_of(migrate + " --to 2"), "schema version 2\n");
 

@@ -1,12 +1,17 @@
 // stats-bench: fills a shortener database with synthetic clicks through the
-// real click store (raw rows, hourly rollups, visitor sets) and times the
-// stats query that GET /api/v1/links/{code}/stats runs, side by side with a
-// reference: the same statistics computed straight from the raw `clicks`
-// rows with plain GROUP BY queries. The ratio raw/rollup is what the
-// pre-aggregated rollups buy; both answers are compared on every case.
+// real click store (raw rows appended by write(), folded in bulk by
+// roll_up() into click_hours, one row per link and hour with a JSON
+// breakdown by dimension) and times the stats query that
+// GET /api/v1/links/{code}/stats runs, side by side with a reference: the
+// same statistics computed straight from the raw `clicks` rows with plain
+// GROUP BY queries. The server keeps no index on the raw rows, so the tool
+// builds its own (code, at) index for the reference after the fill. The
+// ratio raw/rollup is what the pre-aggregated rollups buy; both answers are
+// compared on every case.
 //
-// Output (stdout): a FILL line, a ROWS line, then one markdown table row per
-// case. Progress goes to stderr. Exit status 3 when rollup and raw disagree.
+// Output (stdout): a FILL line, an INDEX line, a ROWS line, then one
+// markdown table row per case. Progress goes to stderr. Exit status 3 when
+// rollup and raw answers disagree.
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <array>
@@ -16,6 +21,8 @@
 #include <filesystem>
 #include <optional>
 #include <random>
+#include <string>
+#include <utility>
 #include <variant>
 
 #include "core/sqlite.hpp"
@@ -31,6 +38,12 @@ using Clock = std::chrono::steady_clock;
 
 constexpr std::int64_t kMicrosPerHour = 3'600'000'000;
 constexpr std::int64_t kMicrosPerDay = 24 * kMicrosPerHour;
+// The fill folds the stored clicks into the rollups after every this many.
+// The server rolls up by time (at most every second, less often under
+// load); a count keeps the fill reproducible and its roll-ups in bulk.
+constexpr long kClicksPerRollup = 1'000'000;
+// The reference's index on the raw rows; the server has none.
+constexpr const char* kReferenceIndex = "stats_bench_clicks_by_code";
 
 struct Settings {
   std::string database = "bench/out/stats.db";
@@ -101,33 +114,59 @@ std::int64_t day_of(Timestamp instant) {
   return instant.time_since_epoch().count() / kMicrosPerDay;  // instants after 1970 only
 }
 
+struct FillTimes {
+  double seconds = 0;         // the whole fill, roll-ups included
+  double rollup_seconds = 0;  // in ClickStore::roll_up alone
+  int rollups = 0;
+};
+
 // Stores `s.clicks` clicks in batches of `s.batch` through ClickStore::write,
 // as the click recorder does; like the recorder it asks for the visitor key
-// when a batch starts a new UTC day, which also drops the earlier days'
-// visitor sets. Returns the seconds taken.
-double fill(ClickStore& store, const Settings& s, Timestamp start) {
+// when a batch starts a new UTC day, which also drops the visitor sets of the
+// days before yesterday. Folds the stored clicks into the rollups before
+// each new day (the server rolls up at least every minute, so it never has a
+// day's clicks left when the sets of that day go), after every
+// kClicksPerRollup clicks, and once at the end, so every click is in the
+// stats afterwards.
+FillTimes fill(ClickStore& store, const Settings& s, Timestamp start) {
   auto filling = Clock::now();
+  FillTimes times;
   ClickSource source(s, start);
   std::vector<ClickRecord> batch;
   std::int64_t key_day = -1;
-  long next_report = 1'000'000;
+  long last_rollup = 0;
+  long next_report = kClicksPerRollup;
+  auto roll_up = [&](long written) {
+    auto rolling = Clock::now();
+    (void)store.roll_up();
+    times.rollup_seconds += seconds_since(rolling);
+    ++times.rollups;
+    last_rollup = written;
+  };
   for (long written = 0; written < s.clicks;) {
     batch.clear();
     for (int i = 0; i < s.batch && written < s.clicks; ++i, ++written) {
       batch.push_back(source.next(written));
     }
     if (auto day = day_of(batch.front().at); day != key_day) {
+      if (last_rollup < written - static_cast<long>(batch.size())) {
+        roll_up(written - static_cast<long>(batch.size()));
+      }
       (void)store.visitor_key(day);
       key_day = day;
     }
     store.write(batch);
+    if (written - last_rollup >= kClicksPerRollup || written == s.clicks) {
+      roll_up(written);
+    }
     if (written >= next_report) {
       std::fprintf(stderr, "stats-bench: %ld clicks stored, %.0f s\n", written,
                    seconds_since(filling));
-      next_report += 1'000'000;
+      next_report += kClicksPerRollup;
     }
   }
-  return seconds_since(filling);
+  times.seconds = seconds_since(filling);
+  return times;
 }
 
 // The single integer `sql` yields; `values` are bound to its parameters.
@@ -138,6 +177,18 @@ std::int64_t count_rows(Database& db, const std::string& sql,
     std::visit([&](const auto& v) { statement.bind(static_cast<int>(i + 1), v); }, values[i]);
   }
   return statement.step() == StepResult::kRow ? statement.column_int(0) : 0;
+}
+
+// Creates the reference's (code, at) index on the raw clicks unless it
+// exists; returns the seconds taken and whether it already existed.
+std::pair<double, bool> build_reference_index(Database& db) {
+  bool existed =
+      count_rows(db, "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name = ?",
+                 {std::string(kReferenceIndex)}) > 0;
+  auto building = Clock::now();
+  db.execute(std::string("CREATE INDEX IF NOT EXISTS ") + kReferenceIndex +
+             " ON clicks (code, at)");
+  return {seconds_since(building), existed};
 }
 
 // The hours [from, to) a StatsQuery covers, rounded as SqliteClickStore does,
@@ -169,10 +220,11 @@ std::vector<SeriesPoint> empty_series(const Range& r) {
 }
 
 // The reference: what ClickStore::stats answers, computed from the raw
-// `clicks` rows through the (code, at) index with plain GROUP BY queries, one
-// per figure, prepared on every call as the store does. A visitor counts as
-// unique in the bucket of its first human click of the UTC day, which is
-// where the store's visitor sets count it when clicks arrive in time order.
+// `clicks` rows through the tool's own (code, at) index (see
+// build_reference_index) with plain GROUP BY queries, one per figure,
+// prepared on every call as the store does. A visitor counts as unique in the
+// bucket of its first human click of the UTC day, which is where the store's
+// visitor sets count it when clicks arrive in time order.
 class RawStats {
  public:
   explicit RawStats(const std::string& path) : db_(path) {}
@@ -338,10 +390,9 @@ bool measure(ClickStore& store, RawStats& raw, const Case& c, const Settings& s,
   auto rollup_answer = store.stats(query);
   auto check = difference(rollup_answer, raw.stats(query));
   auto r = range_of(query);
-  auto rollup_rows =
-      count_rows(raw.database(),
-                 "SELECT COUNT(*) FROM click_rollups WHERE code = ? AND hour >= ? AND hour < ?",
-                 {c.code, r.from_hour, r.to_hour});
+  auto rollup_rows = count_rows(
+      raw.database(), "SELECT COUNT(*) FROM click_hours WHERE code = ? AND hour >= ? AND hour < ?",
+      {c.code, r.from_hour, r.to_hour});
   auto raw_rows = count_rows(raw.database(),
                              "SELECT COUNT(*) FROM clicks WHERE code = ? AND at >= ? AND at < ?",
                              {c.code, r.from_hour * kMicrosPerHour, r.to_hour * kMicrosPerHour});
@@ -401,16 +452,22 @@ int main(int argc, char** argv) {
   auto end = start + std::chrono::days(s.days);
 
   if (!s.query_only) {
-    double seconds = fill(store, s, start);
-    std::printf("FILL clicks=%ld seconds=%.1f per_second=%.0f batch=%d\n", s.clicks, seconds,
-                static_cast<double>(s.clicks) / seconds, s.batch);
+    auto times = fill(store, s, start);
+    std::printf(
+        "FILL clicks=%ld seconds=%.1f per_second=%.0f batch=%d rollups=%d rollup_seconds=%.1f\n",
+        s.clicks, times.seconds, static_cast<double>(s.clicks) / times.seconds, s.batch,
+        times.rollups, times.rollup_seconds);
     std::fflush(stdout);
   }
   RawStats raw(s.database);
+  auto [index_seconds, index_existed] = build_reference_index(raw.database());
+  std::printf("INDEX name=%s seconds=%.1f existed=%s\n", kReferenceIndex, index_seconds,
+              index_existed ? "yes" : "no");
+  std::fflush(stdout);
   std::printf(
-      "ROWS clicks=%lld click_rollups=%lld click_visitors=%lld\n",
+      "ROWS clicks=%lld click_hours=%lld click_visitors=%lld\n",
       static_cast<long long>(count_rows(raw.database(), "SELECT COUNT(*) FROM clicks")),
-      static_cast<long long>(count_rows(raw.database(), "SELECT COUNT(*) FROM click_rollups")),
+      static_cast<long long>(count_rows(raw.database(), "SELECT COUNT(*) FROM click_hours")),
       static_cast<long long>(count_rows(raw.database(), "SELECT COUNT(*) FROM click_visitors")));
   std::fflush(stdout);
 

@@ -84,10 +84,17 @@ ClickRecorder::ClickRecorder(ClickRecorderOptions options, ClickStore& store,
       write_failures_(metrics.counter("shortener_click_write_failures_total",
                                       "Failed attempts to store a batch of click events.")),
       write_latency_(metrics.histogram("shortener_click_write_duration_seconds",
-                                       "Time to store one batch of click events.")) {
+                                       "Time to store one batch of click events.")),
+      rolled_up_(metrics.counter("shortener_clicks_rolled_up_total",
+                                 "Stored click events folded into the stats.")),
+      rollup_failures_(metrics.counter("shortener_click_rollup_failures_total",
+                                       "Failed attempts to fold stored clicks into the stats.")),
+      rollup_latency_(metrics.histogram("shortener_click_rollup_duration_seconds",
+                                        "Time to fold the stored clicks into the stats.")) {
   metrics.gauge_callback("shortener_click_queue_depth", "Click events waiting to be stored.",
                          [this] { return static_cast<double>(depth()); });
   writer_ = std::thread([this] { run(); });
+  roller_ = std::thread([this] { roll_up_when_due(); });
 }
 
 ClickRecorder::~ClickRecorder() {
@@ -117,6 +124,9 @@ void ClickRecorder::flush() {
   wake_.notify_one();
   progress_.wait(lock, [this, target] { return finished_ >= target; });
   --flush_waiters_;
+  lock.unlock();
+
+  rolled_up_.increment(static_cast<std::uint64_t>(store_.roll_up()));
 }
 
 void ClickRecorder::stop() {
@@ -125,8 +135,13 @@ void ClickRecorder::stop() {
     stopping_ = true;
   }
   wake_.notify_one();
+  stopped_.notify_one();
+  if (roller_.joinable()) {
+    roller_.join();
+  }
   if (writer_.joinable()) {
     writer_.join();
+    (void)roll_up_now();  // the clicks the writer stored last
   }
 }
 
@@ -192,6 +207,37 @@ void ClickRecorder::report_drops() {
       dropped - dropped_reported_, depth());
   dropped_reported_ = dropped;
   last_drop_report_ = now;
+}
+
+void ClickRecorder::roll_up_when_due() {
+  auto next = std::chrono::steady_clock::now();  // at once: fold what a crash left
+  for (;;) {
+    {
+      std::unique_lock lock(mutex_);
+      if (stopped_.wait_until(lock, next, [this] { return stopping_; })) {
+        return;
+      }
+    }
+    auto pause = roll_up_now();
+    next = std::chrono::steady_clock::now() + pause;
+  }
+}
+
+std::chrono::steady_clock::duration ClickRecorder::roll_up_now() {
+  auto started = std::chrono::steady_clock::now();
+  try {
+    rolled_up_.increment(static_cast<std::uint64_t>(store_.roll_up()));
+  } catch (const std::exception& error) {
+    rollup_failures_.increment();
+    core::logger("clicks")->warn("folding stored clicks into the stats failed: {}", error.what());
+  }
+  auto took = std::chrono::steady_clock::now() - started;
+  rollup_latency_.observe(std::chrono::duration<double>(took).count());
+
+  std::chrono::steady_clock::duration longest = std::max<std::chrono::steady_clock::duration>(
+      options_.rollup_interval, kLongestRollupInterval);
+  return std::clamp<std::chrono::steady_clock::duration>(took * kRollupTimeShare,
+                                                         options_.rollup_interval, longest);
 }
 
 std::vector<ClickRecord> ClickRecorder::enrich(std::deque<RawClick>& batch) {

@@ -6,6 +6,13 @@
 // a write fails the writer keeps the batch and retries with backoff while new
 // clicks queue up (or are dropped) behind it. Redirect answers never depend
 // on any of this.
+//
+// A second thread folds the stored clicks into the stats
+// (ClickStore::roll_up), at most every `rollup_interval` and never for more
+// than about 1/kRollupTimeShare of the time: a roll-up that took 50 ms delays
+// the next by at least a second. Under heavy load the roll-ups therefore grow
+// rarer and larger, which makes each click cheaper to fold, and the stats lag
+// behind the clicks by up to kLongestRollupInterval plus one roll-up.
 #pragma once
 
 #include <boost/asio/ip/address.hpp>
@@ -40,11 +47,17 @@ struct RawClick {
   bool visit_already_counted = false;  // a visit-limited link counted it synchronously
 };
 
+// The writer spends at most about 1/kRollupTimeShare of its time rolling up.
+inline constexpr int kRollupTimeShare = 20;
+// Longest time between two roll-ups of a recorder, however busy.
+inline constexpr std::chrono::seconds kLongestRollupInterval{60};
+
 struct ClickRecorderOptions {
   std::size_t queue_capacity = 100'000;
   std::size_t batch_size = 10'000;
-  std::chrono::milliseconds flush_interval{250};  // longest a click waits before its batch
-  bool store_addresses = false;                   // keep raw addresses next to the hashes
+  std::chrono::milliseconds flush_interval{250};    // longest a click waits before its batch
+  std::chrono::milliseconds rollup_interval{1000};  // shortest time between two roll-ups
+  bool store_addresses = false;                     // keep raw addresses next to the hashes
 };
 
 class ClickRecorder {
@@ -64,10 +77,13 @@ class ClickRecorder {
   bool record(RawClick click);
 
   // Blocks until every click recorded before the call has been stored (or
-  // dropped after failures). For tests and orderly shutdown; thread-safe.
+  // dropped after failures), then rolls the stored clicks up, so that the
+  // stats count them. For tests and tools; thread-safe. Throws when the
+  // roll-up fails.
   void flush();
 
-  // Writes what is queued (one attempt) and stops the writer. Idempotent.
+  // Writes what is queued (one attempt), stops both threads and rolls up
+  // once more. Idempotent.
   void stop();
 
   std::size_t depth() const;
@@ -82,6 +98,10 @@ class ClickRecorder {
   // Logs a warning when clicks were dropped since the last one, at most every
   // kDropReportInterval. Writer thread only.
   void report_drops();
+  // The roll-up thread: rolls up whenever it is due, until stop().
+  void roll_up_when_due();
+  // Rolls up once; returns how long the next roll-up should wait.
+  std::chrono::steady_clock::duration roll_up_now();
   std::vector<ClickRecord> enrich(std::deque<RawClick>& batch);
   ClickRecord enrich_one(const RawClick& click, const std::string& key) const;
   bool write_with_retry(const std::vector<ClickRecord>& records);
@@ -94,11 +114,12 @@ class ClickRecorder {
   mutable std::mutex mutex_;
   std::condition_variable wake_;
   std::condition_variable progress_;
-  std::deque<RawClick> queue_;  // guarded by mutex_
-  bool stopping_ = false;       // guarded by mutex_
-  std::uint64_t accepted_ = 0;  // guarded by mutex_: clicks ever queued
-  std::uint64_t finished_ = 0;  // guarded by mutex_: of those, stored or dropped
-  int flush_waiters_ = 0;       // guarded by mutex_
+  std::condition_variable stopped_;  // wakes the roll-up thread at stop()
+  std::deque<RawClick> queue_;       // guarded by mutex_
+  bool stopping_ = false;            // guarded by mutex_
+  std::uint64_t accepted_ = 0;       // guarded by mutex_: clicks ever queued
+  std::uint64_t finished_ = 0;       // guarded by mutex_: of those, stored or dropped
+  int flush_waiters_ = 0;            // guarded by mutex_
 
   std::int64_t key_day_ = -1;           // writer thread only
   std::string key_;                     // writer thread only: hex key of key_day_
@@ -109,7 +130,11 @@ class ClickRecorder {
   core::Counter& dropped_;
   core::Counter& write_failures_;
   core::Histogram& write_latency_;
+  core::Counter& rolled_up_;
+  core::Counter& rollup_failures_;
+  core::Histogram& rollup_latency_;
   std::thread writer_;
+  std::thread roller_;
 };
 
 }  // namespace waypost::shortener

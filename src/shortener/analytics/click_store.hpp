@@ -76,17 +76,26 @@ class ClickStore {
  public:
   virtual ~ClickStore() = default;
 
-  // Stores `clicks` and updates the hourly counts, the day's visitor set and
-  // each link's visit count, in one transaction.
+  // Stores `clicks` and adds their visitors to the day's visitor sets, in
+  // one transaction. The clicks reach the stats at the next roll_up().
   virtual void write(const std::vector<ClickRecord>& clicks) = 0;
+
+  // Folds every click stored so far and not yet folded, by any process on
+  // the same database, into the hourly counts and each link's visit count;
+  // returns how many clicks it folded. Each click is folded exactly once,
+  // also when several processes roll up at the same time or one dies
+  // halfway. The cost grows with the number of clicks and of link-hours
+  // they fall in, so calling it seldom under heavy load is cheaper per click.
+  virtual std::int64_t roll_up() = 0;
 
   // The key for visitor hashes of UTC day `day` (days since the epoch),
   // created on first use and shared by every process on the database. Keys of
   // earlier days are deleted, so old hashes cannot be recomputed.
   [[nodiscard]] virtual std::string visitor_key(std::int64_t day) = 0;
 
-  // Counts of `query.code` in the range, from the hourly rollups only: the
-  // cost depends on the range, not on the number of clicks stored.
+  // Counts of `query.code` in the range, from the hourly rollups only (so
+  // without the clicks stored since the last roll_up()): the cost depends on
+  // the range, not on the number of clicks stored.
   [[nodiscard]] virtual LinkStats stats(const StatsQuery& query) = 0;
 };
 

@@ -3,16 +3,37 @@
 #include <sodium.h>
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <array>
+#include <boost/container/small_vector.hpp>
+#include <boost/json.hpp>
+#include <boost/unordered/unordered_flat_map.hpp>
+#include <cstring>
+#include <deque>
 #include <map>
-#include <tuple>
+#include <unordered_map>
+#include <vector>
 
 namespace waypost::shortener {
 namespace {
 
+namespace json = boost::json;
 using core::sqlite::StepResult;
 
 constexpr std::int64_t kMicrosPerHour = 3'600'000'000;
+// Clicks folded in one roll-up transaction at most, which bounds the memory
+// a roll-up holds (some tens of MB) and how long it keeps other writers
+// waiting.
+constexpr std::int64_t kMaxClicksPerRollup = 1'000'000;
+// Page cache of each connection, in KiB.
+constexpr int kCacheKibibytes = 64 * 1024;
+
+// The dimensions of a rollup's breakdown: their names in click_hours and
+// their places in ClickDimensions (and, from column 3 on, in the clicks
+// columns roll_up_some() selects).
+enum Dimension : std::size_t { kReferrer, kCountry, kBrowser, kOs, kDevice };
+constexpr std::array<std::string_view, 5> kDimensionNames = {"referrer", "country", "browser", "os",
+                                                             "device"};
 
 std::int64_t hour_of(Timestamp instant) {
   auto micros = instant.time_since_epoch().count();
@@ -23,13 +44,63 @@ Timestamp start_of_hour(std::int64_t hour) {
   return Timestamp(std::chrono::microseconds(hour * kMicrosPerHour));
 }
 
-// One rollup row's increments; the key is (code, dimension, hour, value).
-using RollupKey = std::tuple<std::string, std::string, std::int64_t, std::string>;
-struct RollupDelta {
-  std::int64_t human = 0;
-  std::int64_t unique_human = 0;
-  std::int64_t bot = 0;
+// Human clicks by value, one map per entry of kDimensionNames.
+using ClickDimensions = std::array<std::map<std::string, std::int64_t, std::less<>>, 5>;
+
+// The counts of one link in one hour: a row of click_hours.
+struct HourTally {
+  ClickCounts counts;
+  ClickDimensions breakdown;
 };
+
+void add_breakdown(ClickDimensions& into, const json::object& breakdown) {
+  for (std::size_t i = 0; i < kDimensionNames.size(); ++i) {
+    const auto* values = breakdown.if_contains(kDimensionNames[i]);
+    if (values == nullptr || !values->is_object()) {
+      continue;
+    }
+    for (const auto& [value, clicks] : values->get_object()) {
+      into[i][std::string(value)] += clicks.to_number<std::int64_t>();
+    }
+  }
+}
+
+std::string breakdown_json(const ClickDimensions& breakdown) {
+  json::object out;
+  for (std::size_t i = 0; i < kDimensionNames.size(); ++i) {
+    if (breakdown[i].empty()) {
+      continue;
+    }
+    json::object values;
+    for (const auto& [value, clicks] : breakdown[i]) {
+      values[value] = clicks;
+    }
+    out[kDimensionNames[i]] = std::move(values);
+  }
+  return json::serialize(out);
+}
+
+// A link and an hour: the key of a click_hours row.
+struct LinkHour {
+  std::string code;
+  std::int64_t hour = 0;
+};
+
+// The click_visitors key of a visitor's clicks on one link on one UTC day: 64
+// bits of SipHash over the three. The visitor hash is already keyed and
+// rotated daily; this only has to spread keys evenly, so its key is fixed.
+std::int64_t visitor_day_key(std::string_view code, std::int64_t day, std::string_view visitor) {
+  static constexpr std::array<unsigned char, crypto_shorthash_KEYBYTES> kKey = {
+      'w', 'a', 'y', 'p', 'o', 's', 't', '-', 'v', 'i', 's', 'i', 't', 'o', 'r', 's'};
+  thread_local std::string input;
+  input.assign(code).append(1, '\n').append(std::to_string(day)).append(1, '\n').append(visitor);
+  std::array<unsigned char, crypto_shorthash_BYTES> digest{};
+  crypto_shorthash(digest.data(), reinterpret_cast<const unsigned char*>(input.data()),
+                   input.size(), kKey.data());
+  std::int64_t key = 0;
+  std::memcpy(&key, digest.data(), sizeof key);
+  return key;
+}
 
 void insert_click(core::sqlite::Statement& insert, const ClickRecord& click) {
   insert.bind(1, click.code).bind(2, click.at.time_since_epoch().count());
@@ -37,98 +108,300 @@ void insert_click(core::sqlite::Statement& insert, const ClickRecord& click) {
   insert.bind(6, click.browser).bind(7, click.os).bind(8, click.device);
   insert.bind(9, std::int64_t{click.bot ? 1 : 0}).bind(10, click.visitor);
   insert.bind_optional(11, click.address);
+  insert.bind(12, std::int64_t{click.visit_already_counted ? 1 : 0});
   insert.run();
   insert.reset();
 }
 
-// True when this is the visitor's first human click on the link this UTC day.
-bool first_visit_today(core::sqlite::Database& db, core::sqlite::Statement& remember,
-                       const ClickRecord& click) {
-  remember.bind(1, click.code).bind(2, hour_of(click.at) / 24).bind(3, click.visitor);
-  remember.run();
-  remember.reset();
-  return sqlite3_changes(db.handle()) == 1;
+// Strings a roll-up meets, each kept once and named by a small number, so
+// that tallying a click allocates nothing for links and values already seen.
+class Interner {
+ public:
+  std::uint32_t id_of(std::string_view text) {
+    if (auto found = ids_.find(text); found != ids_.end()) {
+      return found->second;
+    }
+    auto id = static_cast<std::uint32_t>(texts_.size());
+    ids_.emplace(texts_.emplace_back(text), id);
+    return id;
+  }
+
+  const std::string& text_of(std::uint32_t id) const { return texts_[id]; }
+
+ private:
+  std::deque<std::string> texts_;  // by id; a deque never moves its elements
+  boost::unordered_flat_map<std::string_view, std::uint32_t> ids_;  // views of texts_
+};
+
+// A link (by its Interner id) and an hour (since the epoch, so after 1970) in
+// one number: the key of a roll-up's tallies.
+using LinkHourKey = std::uint64_t;
+
+LinkHourKey link_hour_key(std::uint32_t code, std::int64_t hour) {
+  return (static_cast<std::uint64_t>(code) << 32) | static_cast<std::uint32_t>(hour);
 }
 
-void add_to_rollups(std::map<RollupKey, RollupDelta>& rollups, const ClickRecord& click,
-                    bool unique) {
-  auto hour = hour_of(click.at);
-  auto& total = rollups[{click.code, "", hour, ""}];
-  if (click.bot) {
-    ++total.bot;
+// A dimension and a value (by its Interner id) in one number.
+constexpr int kValueIdBits = 28;
+
+std::uint32_t dimension_value_key(std::size_t dimension, std::uint32_t value) {
+  return static_cast<std::uint32_t>(dimension << kValueIdBits) | value;
+}
+
+// One link-hour's counts as a roll-up gathers them.
+struct FoldedHour {
+  ClickCounts counts;
+  // Human clicks by dimension_value_key; a link-hour has a few dozen at most.
+  boost::container::small_vector<std::pair<std::uint32_t, std::int64_t>, 8> values;
+
+  void add_value(std::uint32_t key) {
+    for (auto& [known, clicks] : values) {
+      if (known == key) {
+        ++clicks;
+        return;
+      }
+    }
+    values.emplace_back(key, 1);
+  }
+};
+
+// What a roll-up gathers from the clicks it folds, before writing it.
+struct Fold {
+  std::int64_t clicks = 0;         // clicks gathered
+  std::int64_t last_click_id = 0;  // the last of them
+  Interner codes;
+  Interner values;
+  boost::unordered_flat_map<LinkHourKey, FoldedHour> hours;
+  std::vector<std::int64_t> visits;  // by code id: visits not yet counted
+  // (visitor_day_key, link-hour) of each human click, in the order folded:
+  // the first of a visitor on a link and day is where it counts if new.
+  std::vector<std::pair<std::int64_t, LinkHourKey>> visitors;
+
+  const std::string& code_of(LinkHourKey key) const {
+    return codes.text_of(static_cast<std::uint32_t>(key >> 32));
+  }
+  static std::int64_t hour_of(LinkHourKey key) { return static_cast<std::uint32_t>(key); }
+
+  // The tally of `key` in the form stored in click_hours.
+  HourTally tally_of(LinkHourKey key) const {
+    const auto& hour = hours.at(key);
+    HourTally tally{hour.counts, {}};
+    constexpr std::uint32_t kValueIdMask = (1u << kValueIdBits) - 1;
+    for (const auto& [value_key, count] : hour.values) {
+      tally.breakdown[value_key >> kValueIdBits][values.text_of(value_key & kValueIdMask)] += count;
+    }
+    return tally;
+  }
+};
+
+// Adds the stored click in the current row of `tail` (columns as selected by
+// roll_up_some) to `fold`.
+void tally_click(const core::sqlite::Statement& tail, Fold& fold) {
+  auto code_text = tail.column_view(1);
+  auto code = fold.codes.id_of(code_text);
+  auto hour = hour_of(Timestamp(std::chrono::microseconds(tail.column_int(2))));
+  auto key = link_hour_key(code, hour);
+  auto& tally = fold.hours[key];
+  if (tail.column_int(8) != 0) {
+    ++tally.counts.bot;
     return;
   }
-  ++total.human;
-  total.unique_human += unique ? 1 : 0;
-  for (auto [dimension, value] :
-       {std::pair{"referrer", &click.referrer_host}, std::pair{"country", &click.country},
-        std::pair{"browser", &click.browser}, std::pair{"os", &click.os},
-        std::pair{"device", &click.device}}) {
-    ++rollups[{click.code, dimension, hour, *value}].human;
+
+  ++tally.counts.human;
+  for (std::size_t i = 0; i < kDimensionNames.size(); ++i) {
+    auto value = fold.values.id_of(tail.column_view(static_cast<int>(3 + i)));
+    tally.add_value(dimension_value_key(i, value));
+  }
+  if (tail.column_int(10) == 0) {
+    if (fold.visits.size() <= code) {
+      fold.visits.resize(code + 1);
+    }
+    ++fold.visits[code];
+  }
+  fold.visitors.emplace_back(visitor_day_key(code_text, hour / 24, tail.column_view(9)), key);
+}
+
+// Adds the fold's first visits to the day's visitor sets, in key order; each
+// visitor not yet in its set counts as unique in the hour of its first click.
+void count_unique_visitors(core::sqlite::Database& db, Fold& fold) {
+  auto& visitors = fold.visitors;
+  std::stable_sort(visitors.begin(), visitors.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  auto firsts_end = std::unique(visitors.begin(), visitors.end(),
+                                [](const auto& a, const auto& b) { return a.first == b.first; });
+
+  auto remember = db.prepare("INSERT OR IGNORE INTO click_visitors (id, day) VALUES (?, ?)");
+  for (auto first = visitors.begin(); first != firsts_end; ++first) {
+    const auto& [visitor, where] = *first;
+    remember.bind(1, visitor).bind(2, Fold::hour_of(where) / 24);
+    remember.run();
+    remember.reset();
+    if (sqlite3_changes(db.handle()) == 1) {
+      ++fold.hours[where].counts.unique_human;
+    }
   }
 }
 
-std::vector<TopEntry> top_values(core::sqlite::Database& db, const StatsQuery& query,
-                                 std::string_view dimension, std::int64_t from_hour,
-                                 std::int64_t to_hour) {
-  auto statement = db.prepare(
-      "SELECT value, SUM(human) AS clicks FROM click_rollups"
-      " WHERE code = ? AND dimension = ? AND hour >= ? AND hour < ?"
-      " GROUP BY value HAVING clicks > 0 ORDER BY clicks DESC, value LIMIT ?");
-  statement.bind(1, query.code).bind(2, dimension).bind(3, from_hour).bind(4, to_hour);
-  statement.bind(5, static_cast<std::int64_t>(query.top));
-  std::vector<TopEntry> entries;
-  while (statement.step() == StepResult::kRow) {
-    entries.push_back({statement.column_text(0), statement.column_int(1)});
+// Adds `tally` to the stored row of its link-hour, creating the row if needed.
+void merge_into_row(core::sqlite::Statement& read, core::sqlite::Statement& write,
+                    const LinkHour& key, HourTally tally) {
+  read.bind(1, key.code).bind(2, key.hour);
+  if (read.step() == StepResult::kRow) {
+    tally.counts.human += read.column_int(0);
+    tally.counts.unique_human += read.column_int(1);
+    tally.counts.bot += read.column_int(2);
+    add_breakdown(tally.breakdown, json::parse(read.column_text(3)).as_object());
   }
+  read.reset();
+
+  write.bind(1, key.code).bind(2, key.hour).bind(3, tally.counts.human);
+  write.bind(4, tally.counts.unique_human).bind(5, tally.counts.bot);
+  write.bind(6, breakdown_json(tally.breakdown));
+  write.run();
+  write.reset();
+}
+
+// Gathers up to `limit` stored clicks after click id `after`, in id order.
+Fold gather(core::sqlite::Database& db, std::int64_t after, std::int64_t limit) {
+  auto tail = db.prepare(
+      "SELECT id, code, at, referrer_host, country, browser, os, device, bot, visitor,"
+      " visit_counted FROM clicks WHERE id > ? ORDER BY id LIMIT ?");
+  tail.bind(1, after).bind(2, limit);
+  Fold fold;
+  while (tail.step() == StepResult::kRow) {
+    tally_click(tail, fold);
+    fold.last_click_id = tail.column_int(0);
+    ++fold.clicks;
+  }
+  return fold;
+}
+
+// Adds the fold's link-hours to click_hours, in primary key order so that
+// neighbours share pages.
+void write_hours(core::sqlite::Database& db, const Fold& fold) {
+  std::vector<LinkHourKey> keys;
+  keys.reserve(fold.hours.size());
+  for (const auto& [key, hour] : fold.hours) {
+    keys.push_back(key);
+  }
+  std::sort(keys.begin(), keys.end(), [&fold](LinkHourKey a, LinkHourKey b) {
+    return std::pair(std::string_view(fold.code_of(a)), Fold::hour_of(a)) <
+           std::pair(std::string_view(fold.code_of(b)), Fold::hour_of(b));
+  });
+
+  auto read = db.prepare(
+      "SELECT human, unique_human, bot, breakdown FROM click_hours WHERE code = ? AND hour = ?");
+  auto write = db.prepare(
+      "INSERT INTO click_hours (code, hour, human, unique_human, bot, breakdown)"
+      " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (code, hour) DO UPDATE SET human = excluded.human,"
+      " unique_human = excluded.unique_human, bot = excluded.bot,"
+      " breakdown = excluded.breakdown");
+  for (auto key : keys) {
+    merge_into_row(read, write, {fold.code_of(key), Fold::hour_of(key)}, fold.tally_of(key));
+  }
+}
+
+// Adds the fold's visits to each link's count, in key order.
+void count_visits(core::sqlite::Database& db, const Fold& fold) {
+  std::map<std::string_view, std::int64_t> visits;
+  for (std::uint32_t code = 0; code < fold.visits.size(); ++code) {
+    if (fold.visits[code] > 0) {
+      visits[fold.codes.text_of(code)] = fold.visits[code];
+    }
+  }
+
+  auto update = db.prepare("UPDATE links SET visits = visits + ? WHERE code = ?");
+  for (const auto& [code, count] : visits) {
+    update.bind(1, count).bind(2, code);
+    update.run();
+    update.reset();
+  }
+}
+
+// The `top` values of `counts` with most clicks (ties by value), zeros left out.
+std::vector<TopEntry> top_values(const std::map<std::string, std::int64_t, std::less<>>& counts,
+                                 std::size_t top) {
+  std::vector<TopEntry> entries;
+  for (const auto& [value, clicks] : counts) {
+    if (clicks > 0) {
+      entries.push_back({value, clicks});
+    }
+  }
+  auto by_clicks = [](const TopEntry& a, const TopEntry& b) {
+    return a.clicks != b.clicks ? a.clicks > b.clicks : a.value < b.value;
+  };
+  auto kept = std::min(top, entries.size());
+  std::partial_sort(entries.begin(), entries.begin() + static_cast<std::ptrdiff_t>(kept),
+                    entries.end(), by_clicks);
+  entries.resize(kept);
   return entries;
 }
 
 }  // namespace
 
 SqliteClickStore::SqliteClickStore(const std::string& path, int connections)
-    : pool_(path, connections) {}
+    : pool_(path, connections) {
+  // A roll-up touches many pages of click_hours, click_visitors and links in
+  // one transaction; with SQLite's default 2 MiB cache it would spill them
+  // and read them back. Each connection may keep up to this much.
+  std::vector<core::sqlite::ConnectionPool::Lease> all;
+  for (int i = 0; i < connections; ++i) {
+    all.push_back(pool_.lease());
+    all.back()->execute("PRAGMA cache_size = -" + std::to_string(kCacheKibibytes));
+  }
+}
 
 void SqliteClickStore::write(const std::vector<ClickRecord>& clicks) {
   auto db = pool_.lease();
   core::sqlite::Transaction transaction(*db);
   auto insert = db->prepare(
       "INSERT INTO clicks (code, at, referrer_host, referrer, country, browser, os, device, bot,"
-      " visitor, address) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
-  auto remember =
-      db->prepare("INSERT OR IGNORE INTO click_visitors (code, day, visitor) VALUES (?, ?, ?)");
-
-  std::map<RollupKey, RollupDelta> rollups;
-  std::map<std::string, std::int64_t> visits;
+      " visitor, address, visit_counted) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
   for (const auto& click : clicks) {
     insert_click(insert, click);
-    bool unique = !click.bot && first_visit_today(*db, remember, click);
-    add_to_rollups(rollups, click, unique);
-    if (!click.bot && !click.visit_already_counted) {
-      ++visits[click.code];
-    }
-  }
-
-  auto upsert = db->prepare(
-      "INSERT INTO click_rollups (code, dimension, hour, value, human, unique_human, bot)"
-      " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (code, dimension, hour, value) DO UPDATE SET"
-      " human = human + excluded.human, unique_human = unique_human + excluded.unique_human,"
-      " bot = bot + excluded.bot");
-  for (const auto& [key, delta] : rollups) {
-    const auto& [code, dimension, hour, value] = key;
-    upsert.bind(1, code).bind(2, dimension).bind(3, hour).bind(4, value);
-    upsert.bind(5, delta.human).bind(6, delta.unique_human).bind(7, delta.bot);
-    upsert.run();
-    upsert.reset();
-  }
-
-  auto count_visits = db->prepare("UPDATE links SET visits = visits + ? WHERE code = ?");
-  for (const auto& [code, count] : visits) {
-    count_visits.bind(1, count).bind(2, code);
-    count_visits.run();
-    count_visits.reset();
   }
   transaction.commit();
+}
+
+std::int64_t SqliteClickStore::roll_up() {
+  std::int64_t folded = 0;
+  for (;;) {
+    auto some = roll_up_some(kMaxClicksPerRollup);
+    folded += some;
+    if (some < kMaxClicksPerRollup) {
+      return folded;
+    }
+  }
+}
+
+std::int64_t SqliteClickStore::roll_up_some(std::int64_t limit) {
+  auto db = pool_.lease();
+
+  // Gathering takes no lock: stored clicks never change, and other writers
+  // may go on storing clicks meanwhile.
+  auto progress = db->prepare("SELECT last_click_id FROM click_rollup_progress WHERE id = 1");
+  auto folded_before = progress.step() == StepResult::kRow ? progress.column_int(0) : 0;
+  progress.reset();
+  auto fold = gather(*db, folded_before, limit);
+  if (fold.clicks == 0) {
+    return 0;
+  }
+
+  // Writing does: BEGIN IMMEDIATE keeps other writers out until commit. If
+  // another roll-up moved the mark meanwhile, it folded these clicks already.
+  core::sqlite::Transaction transaction(*db);
+  if (progress.step() != StepResult::kRow || progress.column_int(0) != folded_before) {
+    return 0;  // rolls back
+  }
+  progress.reset();
+  count_unique_visitors(*db, fold);
+  write_hours(*db, fold);
+  count_visits(*db, fold);
+  auto advance = db->prepare("UPDATE click_rollup_progress SET last_click_id = ? WHERE id = 1");
+  advance.bind(1, fold.last_click_id);
+  advance.run();
+  transaction.commit();
+  return fold.clicks;
 }
 
 std::string SqliteClickStore::visitor_key(std::int64_t day) {
@@ -140,8 +413,10 @@ std::string SqliteClickStore::visitor_key(std::int64_t day) {
   }
   select.reset();
 
-  // A new day: draw its key, forget earlier keys and visitor sets. Another
-  // process may draw at the same moment; INSERT OR IGNORE keeps the first.
+  // A new day: draw its key, forget earlier keys, and forget the visitor
+  // sets of the days before yesterday (yesterday's last clicks may not be
+  // rolled up yet). Another process may draw at the same moment; INSERT OR
+  // IGNORE keeps the first.
   std::array<unsigned char, 32> key{};
   randombytes_buf(key.data(), key.size());
   std::array<char, 65> hex{};
@@ -155,7 +430,7 @@ std::string SqliteClickStore::visitor_key(std::int64_t day) {
     forget_keys.bind(1, day);
     forget_keys.run();
     auto forget_visitors = db->prepare("DELETE FROM click_visitors WHERE day < ?");
-    forget_visitors.bind(1, day);
+    forget_visitors.bind(1, day - 1);
     forget_visitors.run();
     transaction.commit();
   }
@@ -181,13 +456,14 @@ LinkStats SqliteClickStore::stats(const StatsQuery& query) {
   }
 
   auto db = pool_.lease();
-  auto series = db->prepare(
-      "SELECT hour, human, unique_human, bot FROM click_rollups"
-      " WHERE code = ? AND dimension = '' AND hour >= ? AND hour < ?");
-  series.bind(1, query.code).bind(2, from_hour).bind(3, to_hour);
-  while (series.step() == StepResult::kRow) {
-    auto index = series.column_int(0) / bucket_hours - first_bucket;
-    ClickCounts counts{series.column_int(1), series.column_int(2), series.column_int(3)};
+  auto hours = db->prepare(
+      "SELECT hour, human, unique_human, bot, breakdown FROM click_hours"
+      " WHERE code = ? AND hour >= ? AND hour < ?");
+  hours.bind(1, query.code).bind(2, from_hour).bind(3, to_hour);
+  ClickDimensions breakdown;
+  while (hours.step() == StepResult::kRow) {
+    auto index = hours.column_int(0) / bucket_hours - first_bucket;
+    ClickCounts counts{hours.column_int(1), hours.column_int(2), hours.column_int(3)};
     auto& point = stats.series.at(static_cast<std::size_t>(index)).counts;
     point.human += counts.human;
     point.unique_human += counts.unique_human;
@@ -195,13 +471,14 @@ LinkStats SqliteClickStore::stats(const StatsQuery& query) {
     stats.total.human += counts.human;
     stats.total.unique_human += counts.unique_human;
     stats.total.bot += counts.bot;
+    add_breakdown(breakdown, json::parse(hours.column_text(4)).as_object());
   }
 
-  stats.referrers = top_values(*db, query, "referrer", from_hour, to_hour);
-  stats.countries = top_values(*db, query, "country", from_hour, to_hour);
-  stats.browsers = top_values(*db, query, "browser", from_hour, to_hour);
-  stats.operating_systems = top_values(*db, query, "os", from_hour, to_hour);
-  stats.devices = top_values(*db, query, "device", from_hour, to_hour);
+  stats.referrers = top_values(breakdown[kReferrer], query.top);
+  stats.countries = top_values(breakdown[kCountry], query.top);
+  stats.browsers = top_values(breakdown[kBrowser], query.top);
+  stats.operating_systems = top_values(breakdown[kOs], query.top);
+  stats.devices = top_values(breakdown[kDevice], query.top);
   return stats;
 }
 
