@@ -43,9 +43,7 @@ std::string referrer_host(std::string_view referrer) {
 
 // Keyed BLAKE2b of address and User-Agent, 128 bits in hex.
 std::string visitor_hash(const boost::asio::ip::address& address, std::string_view user_agent,
-                         const std::string& hex_key) {
-  std::array<unsigned char, 32> key{};
-  sodium_hex2bin(key.data(), key.size(), hex_key.data(), hex_key.size(), nullptr, nullptr, nullptr);
+                         const VisitorKey& key) {
   auto bytes =
       address.is_v4()
           ? std::string(reinterpret_cast<const char*>(address.to_v4().to_bytes().data()), 4)
@@ -165,10 +163,15 @@ void ClickRecorder::run() {
         return stopping_ || queue_.size() >= options_.batch_size ||
                (flush_waiters_ > 0 && !queue_.empty());
       });
-      auto take = std::min(queue_.size(), options_.batch_size);
-      batch.insert(batch.end(), std::make_move_iterator(queue_.begin()),
-                   std::make_move_iterator(queue_.begin() + static_cast<std::ptrdiff_t>(take)));
-      queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(take));
+      // Redirects wait for this lock: take a whole queue by swapping it.
+      if (queue_.size() <= options_.batch_size) {
+        batch.swap(queue_);
+      } else {
+        auto end = queue_.begin() + static_cast<std::ptrdiff_t>(options_.batch_size);
+        batch.insert(batch.end(), std::make_move_iterator(queue_.begin()),
+                     std::make_move_iterator(end));
+        queue_.erase(queue_.begin(), end);
+      }
       last_round = stopping_ && queue_.empty();
     }
 
@@ -246,7 +249,13 @@ std::vector<ClickRecord> ClickRecorder::enrich(std::deque<RawClick>& batch) {
   for (const auto& click : batch) {
     auto day = utc_day(click.at);
     if (day != key_day_) {
-      key_ = store_.visitor_key(day);
+      auto hex = store_.visitor_key(day);
+      std::size_t length = 0;
+      if (sodium_hex2bin(key_.data(), key_.size(), hex.data(), hex.size(), nullptr, &length,
+                         nullptr) != 0 ||
+          length != key_.size()) {
+        throw std::runtime_error("the visitor key of the day is not 64 hex digits");
+      }
       key_day_ = day;
     }
     records.push_back(enrich_one(click, key_));
@@ -254,7 +263,7 @@ std::vector<ClickRecord> ClickRecorder::enrich(std::deque<RawClick>& batch) {
   return records;
 }
 
-ClickRecord ClickRecorder::enrich_one(const RawClick& click, const std::string& key) const {
+ClickRecord ClickRecorder::enrich_one(const RawClick& click, const VisitorKey& key) const {
   auto agent = user_agents_->parse(click.user_agent);
   ClickRecord record;
   record.code = click.code;

@@ -15,6 +15,7 @@
 // behind the clicks by up to kLongestRollupInterval plus one roll-up.
 #pragma once
 
+#include <array>
 #include <boost/asio/ip/address.hpp>
 #include <chrono>
 #include <condition_variable>
@@ -46,6 +47,9 @@ struct RawClick {
   std::optional<bool> bot{};           // set when the redirect already classified it
   bool visit_already_counted = false;  // a visit-limited link counted it synchronously
 };
+
+// The key of the visitor hashes of one UTC day (see ClickStore::visitor_key).
+using VisitorKey = std::array<unsigned char, 32>;
 
 // The writer spends at most about 1/kRollupTimeShare of its time rolling up.
 inline constexpr int kRollupTimeShare = 20;
@@ -103,7 +107,7 @@ class ClickRecorder {
   // Rolls up once; returns how long the next roll-up should wait.
   std::chrono::steady_clock::duration roll_up_now();
   std::vector<ClickRecord> enrich(std::deque<RawClick>& batch);
-  ClickRecord enrich_one(const RawClick& click, const std::string& key) const;
+  ClickRecord enrich_one(const RawClick& click, const VisitorKey& key) const;
   bool write_with_retry(const std::vector<ClickRecord>& records);
 
   ClickRecorderOptions options_;
@@ -122,7 +126,7 @@ class ClickRecorder {
   int flush_waiters_ = 0;            // guarded by mutex_
 
   std::int64_t key_day_ = -1;           // writer thread only
-  std::string key_;                     // writer thread only: hex key of key_day_
+  VisitorKey key_{};                    // writer thread only: the key of key_day_
   std::uint64_t dropped_reported_ = 0;  // writer thread only
   std::chrono::steady_clock::time_point last_drop_report_{};  // writer thread only
 

@@ -11,7 +11,6 @@
 #include <cstring>
 #include <deque>
 #include <map>
-#include <unordered_map>
 #include <vector>
 
 namespace waypost::shortener {
@@ -30,7 +29,7 @@ constexpr int kCacheKibibytes = 64 * 1024;
 
 // The dimensions of a rollup's breakdown: their names in click_hours and
 // their places in ClickDimensions (and, from column 3 on, in the clicks
-// columns roll_up_some() selects).
+// columns gather() selects).
 enum Dimension : std::size_t { kReferrer, kCountry, kBrowser, kOs, kDevice };
 constexpr std::array<std::string_view, 5> kDimensionNames = {"referrer", "country", "browser", "os",
                                                              "device"};
@@ -195,7 +194,7 @@ struct Fold {
 };
 
 // Adds the stored click in the current row of `tail` (columns as selected by
-// roll_up_some) to `fold`.
+// gather()) to `fold`.
 void tally_click(const core::sqlite::Statement& tail, Fold& fold) {
   auto code_text = tail.column_view(1);
   auto code = fold.codes.id_of(code_text);
