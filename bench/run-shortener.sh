@@ -166,9 +166,12 @@ cpu_ticks() {
 clock_ticks=$(getconf CLK_TCK)
 
 # click_counters: "redirects stored dropped depth failures write_seconds
-# writes" of the analytics-on server: 301s answered, clicks written, clicks
-# dropped, clicks waiting in its queue, failed batch writes, time spent in and
-# number of batch writes. Every GET answered with a 301 records one click.
+# writes rolled_up rollup_failures rollup_seconds rollups" of the analytics-on
+# server (fields 1-11): 301s answered, clicks written, clicks dropped, clicks
+# waiting in its queue, failed batch writes, time spent in and number of batch
+# writes (the writer thread); clicks folded into the stats, failed roll-ups,
+# time spent in and number of roll-ups, empty ones included (the roll-up
+# thread). Every GET answered with a 301 records one click.
 click_counters() {
   curl -fsS --max-time 5 "http://127.0.0.1:${server_port[on]}/metrics" \
     | awk -v redirects="$redirects_metric" '
@@ -179,25 +182,30 @@ click_counters() {
         $1 == "shortener_click_write_failures_total" { f = $2 }
         $1 == "shortener_click_write_duration_seconds_sum" { s = $2 }
         $1 == "shortener_click_write_duration_seconds_count" { c = $2 }
-        END { printf "%d %d %d %d %d %.6f %d\n", r, w, d, q, f, s, c }'
+        $1 == "shortener_clicks_rolled_up_total" { u = $2 }
+        $1 == "shortener_click_rollup_failures_total" { uf = $2 }
+        $1 == "shortener_click_rollup_duration_seconds_sum" { us = $2 }
+        $1 == "shortener_click_rollup_duration_seconds_count" { uc = $2 }
+        END { printf "%d %d %d %d %d %.6f %d %d %d %.6f %d\n", r, w, d, q, f, s, c, u, uf, us, uc }'
 }
 
 # wait_for_clicks: waits until the analytics-on server has stored (or dropped)
-# a click for every redirect it answered, at most BENCH_DRAIN_TIMEOUT seconds,
-# so that no run is measured while its click writer still works. Prints the
-# seconds waited (with a "+" when it gave up).
+# a click for every redirect it answered and rolled up every click it stored,
+# at most BENCH_DRAIN_TIMEOUT seconds, so that no run is measured while that
+# server's writer or roll-up thread still works. Prints the seconds waited
+# (with a "+" when it gave up).
 wait_for_clicks() {
-  local started counters r w d
+  local started counters r w d u
   started=$(date +%s%N)
   while :; do
     counters=$(click_counters)
-    read -r r w d _ _ <<<"$counters"
-    if [[ $((w + d)) -ge $r ]]; then
+    read -r r w d _ _ _ _ u _ <<<"$counters"
+    if [[ $((w + d)) -ge $r && $u -ge $w ]]; then
       awk -v ns="$(($(date +%s%N) - started))" 'BEGIN { printf "%.1f\n", ns / 1e9 }'
       return 0
     fi
     if [[ $(($(date +%s%N) - started)) -gt $((drain_timeout * 1000000000)) ]]; then
-      log "WARNING: clicks still unaccounted for after ${drain_timeout}s: $((r - w - d)) ($counters)"
+      log "WARNING: after ${drain_timeout}s, clicks not stored: $((r - w - d)), not rolled up: $((w - u)) ($counters)"
       echo "${drain_timeout}+"
       return 0
     fi
@@ -394,7 +402,7 @@ field() {  # line, key
 # for "on" it also records what became of the clicks of the measured run.
 run_redirect() {
   local target=$1 round=$2 port out line hits_before misses_before load compilers
-  local before after drained pids ticks_before cpu started_ns window_started window
+  local before after settled drained pids ticks_before cpu started_ns window_started window
   if [[ $target == nginx ]]; then
     port=$nginx_port
     # The master and its workers.
@@ -437,9 +445,11 @@ run_redirect() {
     after=$(click_counters)
     window=$(awk -v ns=$(($(date +%s%N) - window_started)) 'BEGIN { printf "%.3f", ns / 1e9 }')
     drained=$(wait_for_clicks)
-    # round, the click counters before and after, drain seconds, seconds between the readings
-    printf '%s\t%s\t%s\t%s\t%s\n' "$round" "${before// /$'\t'}" "${after// /$'\t'}" "$drained" \
-      "$window" >>"$clicks_file"
+    settled=$(click_counters)
+    # round, the click counters before and after, drain seconds, seconds
+    # between the readings, the counters once everything was stored and rolled up
+    printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$round" "${before// /$'\t'}" "${after// /$'\t'}" \
+      "$drained" "$window" "${settled// /$'\t'}" >>"$clicks_file"
   fi
   printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$round" "$target" \
     "$(field "$line" rps)" "$(field "$line" p50_us)" "$(field "$line" p99_us)" \
@@ -526,12 +536,23 @@ create_socket_detail="connect $(field "$create_line" connect), read $(field "$cr
 # Every click of the whole run, as the analytics-on server counted it, then as
 # its database holds it once the server has stopped.
 final_drain=$(wait_for_clicks)
-read -r total_redirects total_stored total_dropped _ total_failures _ <<<"$(click_counters)"
+read -r total_redirects total_stored total_dropped _ total_failures _ _ _ total_rollup_failures _ \
+  <<<"$(click_counters)"
 for name in on off; do
   stop_server "$name"
 done
 clicks_in_db=$(sqlite3 "$database" 'SELECT count(*) FROM clicks;')
 bot_clicks_in_db=$(sqlite3 "$database" 'SELECT count(*) FROM clicks WHERE bot;')
+# What the roll-ups made of them: the server rolls up once more at shutdown,
+# so its mark should now be the last click and the hourly counts should hold
+# every click, each once.
+# A failed query leaves "?", which agrees with nothing below.
+last_click_id=$(sqlite3 "$database" 'SELECT coalesce(max(id), 0) FROM clicks;' || echo "?")
+rollup_mark=$(sqlite3 "$database" 'SELECT last_click_id FROM click_rollup_progress;' || echo "?")
+hours_figures=$(sqlite3 -separator ' ' "$database" \
+  'SELECT count(*), coalesce(sum(human), 0), coalesce(sum(bot), 0),
+     coalesce(sum(human + bot), 0) FROM click_hours;' || echo "? ? ? ?")
+read -r hours_rows hours_human hours_bot hours_clicks <<<"$hours_figures"
 click_kinds=$(sqlite3 -separator ' | ' "$database" "SELECT browser, os, device,
     CASE WHEN bot THEN 'bot' ELSE 'human' END, count(*) FROM clicks
     GROUP BY 1, 2, 3, 4 ORDER BY 5 DESC LIMIT 12;" | sed 's/^/| /; s/$/ |/')
@@ -562,19 +583,37 @@ fi
 round_ratios=$(awk -F'\t' '$2 == "on" { on[$1] = $3 } $2 == "off" { off[$1] = $3 }
     END { for (r = 1; r in on; r++) printf "%s%.2f", (r > 1 ? ", " : ""), (off[r] > 0 ? on[r] / off[r] : 0) }' "$runs_file")
 
-# The clicks of the measured analytics-on runs. Columns of clicks.tsv: round;
-# redirects, stored, dropped, depth, failures, write seconds, writes before
-# the run (2-8); the same after (9-15); the seconds the writer then needed to
-# store what was still queued (16); the seconds between the two readings (17).
+# The clicks of the measured analytics-on runs. Columns of clicks.tsv: round
+# (1); the 11 click counters before the run (2-12: redirects, stored, dropped,
+# depth, failures, write seconds, writes, rolled up, roll-up failures, roll-up
+# seconds, roll-ups); the same after (13-23); the seconds the server then
+# needed to store and roll up what was left (24); the seconds between the two
+# readings (25); the counters once it had (26-36).
 click_rows=$(awk -F'\t' '{
-    redirects = $9 - $2; dropped = $11 - $4; writes = $15 - $8
-    printf "| %s | %d | %d | %d (%.1f%%) | %d | %d | %d | %s | %s s |\n", $1, redirects,
-      redirects - dropped, dropped, (redirects > 0 ? 100 * dropped / redirects : 0),
-      $10 - $3, $5, $12, (writes > 0 ? sprintf("%.0f ms", 1000 * ($14 - $7) / writes) : "n/a"), $16 }' "$clicks_file")
-read -r run_redirects run_dropped run_stored run_write_seconds run_writes run_seconds <<<"$(awk -F'\t' '
-    { r += $9 - $2; d += $11 - $4; w += $10 - $3; s += $14 - $7; c += $15 - $8; t += $17 }
-    END { printf "%d %d %d %.3f %d %.3f\n", r, d, w, s, c, t }' "$clicks_file")"
+    redirects = $13 - $2; dropped = $15 - $4; writes = $19 - $8
+    printf "| %s | %d | %d | %d (%.1f%%) | %d | %d | %d | %s | %d | %d | %.0f ms | %d | %s s | %.0f ms |\n", $1,
+      redirects, redirects - dropped, dropped, (redirects > 0 ? 100 * dropped / redirects : 0),
+      $14 - $3, $5, $16, (writes > 0 ? sprintf("%.0f ms", 1000 * ($18 - $7) / writes) : "n/a"),
+      $20 - $9, $23 - $12, 1000 * ($22 - $11), $14 - $20, $24, 1000 * ($35 - $11) }' "$clicks_file")
+read -r run_redirects run_dropped run_stored run_write_seconds run_writes run_seconds \
+  run_rolled_up run_rollups run_rollup_seconds <<<"$(awk -F'\t' '
+    { r += $13 - $2; d += $15 - $4; w += $14 - $3; s += $18 - $7; c += $19 - $8; t += $25
+      u += $20 - $9; k += $23 - $12; v += $22 - $11 }
+    END { printf "%d %d %d %.3f %d %.3f %d %d %.3f\n", r, d, w, s, c, t, u, k, v }' "$clicks_file")"
+read -r settled_rolled_up settled_rollup_seconds <<<"$(awk -F'\t' '
+    { u += $33 - $9; v += $35 - $11 } END { printf "%d %.3f\n", u, v }' "$clicks_file")"
 busy_share=$(percent "$run_write_seconds" "$run_seconds")
+rollup_share=$(percent "$run_rollup_seconds" "$run_seconds")
+# The roll-ups' part of the time both threads spent in SQLite on clicks.
+run_click_sql_seconds=$(awk -v a="$run_write_seconds" -v b="$run_rollup_seconds" \
+  'BEGIN { printf "%.3f", a + b }')
+rollup_part=$(percent "$run_rollup_seconds" "$run_click_sql_seconds")
+micros_per() {  # seconds, count: microseconds per item
+  awk -v s="$1" -v n="$2" 'BEGIN { if (n > 0) printf "%.1f µs", 1e6 * s / n; else print "n/a" }'
+}
+write_per_click=$(micros_per "$run_write_seconds" "$run_stored")
+rollup_per_click=$(micros_per "$run_rollup_seconds" "$run_rolled_up")
+settled_rollup_per_click=$(micros_per "$settled_rollup_seconds" "$settled_rolled_up")
 run_queued=$((run_redirects - run_dropped))
 run_drop_share=$(percent "$run_dropped" "$run_redirects")
 writer_rate=$(awk -v w="$run_stored" -v t="$run_seconds" 'BEGIN { printf "%.0f", (t > 0 ? w / t : 0) }')
@@ -584,9 +623,41 @@ whole run (sample check, cache fill, warm-ups and measured runs) and accounted f
 click: $total_stored stored + $total_dropped dropped; its database holds $clicks_in_db clicks
 after the shutdown ($bot_clicks_in_db of them bot clicks)."
 else
+  log "WARNING: the click counters do not add up ($total_redirects redirects, $total_stored stored, $total_dropped dropped, $clicks_in_db in the database)"
   click_check="**The click counters do not add up:** $total_redirects redirects, $total_stored clicks
 stored and $total_dropped dropped by the server's counters (waited ${final_drain} s for the
 writer); its database holds $clicks_in_db clicks after the shutdown ($bot_clicks_in_db bots)."
+fi
+if [[ $rollup_mark == "$last_click_id" && $hours_clicks == "$clicks_in_db" ]]; then
+  click_check="$click_check
+
+The roll-ups agree with the stored clicks: after the server's last roll-up at shutdown, the
+mark in \`click_rollup_progress\` is $rollup_mark, the id of the last click, and the hourly
+counts in \`click_hours\` ($hours_rows link-hours) add up to $hours_clicks clicks ($hours_human
+human + $hours_bot bot), as many as the database holds: the roll-ups left no click out and
+counted none twice."
+else
+  log "WARNING: the roll-ups do not agree with the clicks (mark $rollup_mark, last click id $last_click_id, click_hours $hours_clicks, clicks $clicks_in_db)"
+  if [[ $rollup_mark == "$last_click_id" ]]; then
+    mark_note="these two agree"
+  else
+    mark_note="so not every click was folded in, or the mark is wrong"
+  fi
+  if [[ $hours_clicks == "$clicks_in_db" ]]; then
+    hours_note="these two agree"
+  else
+    hours_note="so clicks are missing from the hourly counts or counted twice"
+  fi
+  query_note=""
+  if [[ "$rollup_mark $last_click_id $hours_clicks" == *"?"* ]]; then
+    query_note=" A \"?\" stands for a figure whose query failed."
+  fi
+  click_check="$click_check
+
+**The roll-ups do not agree with the stored clicks:** after the shutdown the mark in
+\`click_rollup_progress\` is $rollup_mark and the last click's id is $last_click_id ($mark_note);
+the hourly counts in \`click_hours\` add up to $hours_clicks clicks ($hours_human human +
+$hours_bot bot) and the database holds $clicks_in_db clicks ($hours_note).${query_note}"
 fi
 
 cpu_model=$(awk -F': *' '/^model name/ { print $2; exit }' /proc/cpuinfo)
@@ -642,8 +713,10 @@ case $agents in
   requests a Referer from five sites: the server's User-Agent cache never hits, so every
   click pays the full uap-core regex match. This is a worst case, not typical traffic." ;;
   none) agents_text="no User-Agent and no Referer header (\`BENCH_AGENTS=none\`; wrk sends
-  no User-Agent of its own). The server counts such clicks as **bot** clicks, which skip
-  the dimension rollups: a cheaper path than people's clicks." ;;
+  no User-Agent of its own). The server counts such clicks as **bot** clicks. The writer
+  stores them like any other click, but the roll-up only adds them to their hour's bot
+  count (no breakdown by referrer, country, browser, OS or device, no visitor set, no
+  visit), so they are cheaper to fold than people's clicks." ;;
 esac
 
 if [[ -z $non201_lines ]]; then
@@ -685,17 +758,32 @@ benchmark scripts at its end are carried over).
   - **analytics on** (\`--analytics\`, the default): every redirect also hands a
     click (code, time, address, User-Agent, Referer) to the click recorder: a lock
     and a push onto a bounded in-memory queue (100000 clicks) on the I/O thread.
-    One writer thread takes up to 10000 clicks at a time, classifies them
-    (User-Agent, GeoIP country, keyed BLAKE2b visitor hash, referrer host) and
-    stores them in one SQLite transaction: the raw row, the hourly rollups (a
-    totals row and, for a human click, one row each for its referrer, country,
-    browser, OS and device) and the day's visitor set. When the queue is full a
-    click is dropped and counted; the redirect never waits for storage.
+    When the queue is full the click is dropped and counted; the redirect never
+    waits for storage. Two threads of the recorder do the rest:
+    - the **writer** takes up to 10000 queued clicks at a time, classifies them
+      (User-Agent, GeoIP country, keyed BLAKE2b visitor hash, referrer host) and
+      appends one row per click to the \`clicks\` table (which has no index), in
+      one SQLite transaction per batch. It writes nothing else.
+    - the **roll-up thread** later folds the stored clicks into the statistics in
+      bulk: it reads the clicks after its mark (\`click_rollup_progress\`) and adds
+      them to the hourly counts of each link (\`click_hours\`: human, unique and
+      bot clicks, and the human clicks per referrer, country, browser, OS and
+      device), to the day's visitor sets (which decide what counts as unique) and
+      to the links' \`visits\`, then moves the mark, in one transaction per at
+      most 1,000,000 clicks. Reading the clicks takes no lock; only writing the
+      results holds SQLite's write lock, and a writer batch arriving meanwhile
+      waits for it. It rolls up at most once a second (\`--click-rollup-ms\`,
+      1000) and after each roll-up pauses at least 20 times as long as that
+      roll-up took (60 s at most), so it spends at most about a twentieth of the
+      time rolling up. Under heavy load the roll-ups become rarer and larger,
+      which makes each click cheaper to fold, and the statistics lag further
+      behind the clicks.
   - **analytics off** (\`--no-analytics\`): no recorder at all.
 - The requests carry $agents_text
   All requests come from 127.0.0.1, so the country is unknown and there are only
-  eight visitors a day (one per User-Agent): each click still hashes its visitor,
-  but the visitor set seldom grows, which is cheaper than real traffic.
+  eight visitors a day (one per User-Agent): each click still gets its visitor
+  hash, but the roll-up adds at most eight visitors per link and day to the
+  visitor sets, far fewer than real traffic would, which makes it cheaper.
 - **nginx fixed 301**: nginx answering \`return 301 https://example.com/;\`
   for every path with no lookup at all. It is the ceiling for an HTTP/1.1
   server on this machine with this load generator, driven by the same wrk
@@ -707,7 +795,10 @@ benchmark scripts at its end are carried over).
   order swaps every round; each run after a ${warmup} s warm-up) and the median of
   the rounds is reported, because the machine is shared and noisy. Before every
   warm-up the script waits until the analytics-on server has stored every click it
-  queued, so that no run is measured while that server's writer still works.
+  queued and rolled up every click it stored, so that no run is measured while
+  that server's writer or roll-up thread still works. The roll-ups a run's clicks
+  need after it ended are therefore not inside any measured run; the clicks
+  table below shows how long they took.
 - **creations**: \`POST /api/v1/shorten\` with JSON bodies whose long URLs are
   real web pages from the shared URL list plus a unique query parameter, so
   every request normalises a URL, draws a random code and inserts a row into
@@ -716,9 +807,9 @@ benchmark scripts at its end are carried over).
 
 wrk, the servers and nginx share the same $cores cores, so each figure includes the
 load generator's own CPU use: the numbers compare the servers with each
-other, they are not capacity figures for a dedicated host. The click writer is
-a thread of its own: here it competes with the I/O threads and wrk for the
-$cores cores; on a host with a core to spare it would not.
+other, they are not capacity figures for a dedicated host. The click writer and
+the roll-up thread are threads of their own: here they compete with the I/O
+threads and wrk for the $cores cores; on a host with cores to spare they would not.
 
 ## Machine
 
@@ -753,24 +844,43 @@ Redirect cache during the measured runs: analytics on ${cache_hits[on]} hits, ${
 
 ### Clicks of the analytics-on runs
 
-Read from the server's \`/metrics\` just before and just after each measured run:
+The writer thread of this server only appends the clicks to \`clicks\`; the roll-up
+thread folds them into the statistics afterwards, in bulk, and may take about a
+twentieth of the time for it (see "What is measured"). Read from the server's
+\`/metrics\` just before and just after each measured run:
 *redirects* the 301s it answered (\`$redirects_metric\`),
 *queued* the clicks the recorder accepted (redirects − dropped), *dropped* the clicks
 refused because the queue was full (\`shortener_clicks_dropped_total\`), *stored* the clicks
 written during the run (\`shortener_clicks_written_total\`; this includes clicks still queued
-from the warm-up), *queue* its depth before and after, *drained in* the time the writer
-then needed to store what was still queued; *batch write* the mean time of one batch's
-SQLite transaction (\`shortener_click_write_duration_seconds\`, up to 10000 clicks each).
+from the warm-up), *queue* its depth before and after, *batch write* the mean time of one
+batch's SQLite transaction (\`shortener_click_write_duration_seconds\`, up to 10000 clicks
+each); *rolled up* the clicks the roll-up thread folded into the statistics during the run
+(\`shortener_clicks_rolled_up_total\`; they may have been stored before it), *roll-ups* the
+number of roll-ups that ended during the run, empty ones included, and *roll-up time* their
+total duration, reading and writing (count and sum of
+\`shortener_click_rollup_duration_seconds\`); *not rolled up after* the clicks stored but
+not yet folded in at the end of the run; *drained in* the time the server then needed to
+store what was still queued and roll up every stored click (the next run starts only then);
+*roll-up time until caught up* all roll-up time from the start of the run to that point.
 
-| round | redirects | queued | dropped | stored during the run | queue before | queue after | batch write | drained in |
-| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |
+| round | redirects | queued | dropped | stored during the run | queue before | queue after | batch write | rolled up | roll-ups | roll-up time | not rolled up after | drained in | roll-up time until caught up |
+| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |
 $click_rows
 
 Over the measured runs: $run_redirects redirects, $run_queued clicks queued, $run_dropped dropped
 ($run_drop_share); the writer stored $run_stored clicks during them, $writer_rate clicks/s,
-in $run_writes transactions that took $run_write_seconds s in all: the writer spent $busy_share of
-the $run_seconds s between the readings inside SQLite transactions (the rest goes to taking
-batches off the queue and classifying the clicks). Failed batch writes: $total_failures.
+in $run_writes transactions that took $run_write_seconds s in all ($write_per_click per click): the
+writer spent $busy_share of the $run_seconds s between the readings inside SQLite transactions
+(the rest goes to taking batches off the queue and classifying the clicks; a batch that had to
+wait for a roll-up's write lock counts that wait here too). The roll-up thread folded
+$run_rolled_up clicks in $run_rollups roll-ups that took $run_rollup_seconds s in all
+($rollup_per_click per click folded): $rollup_share of the time between the readings (its
+time-share rule holds it to about 5% over longer stretches; a run of a few seconds can catch a
+whole roll-up but not the pause after it), and $rollup_part of the $run_click_sql_seconds s that
+the two threads together spent in SQLite on clicks (write transactions plus roll-ups). Counting
+the roll-ups after each run until the server had caught up too, $settled_rolled_up clicks were
+folded in $settled_rollup_seconds s ($settled_rollup_per_click per click). Whole run:
+failed batch writes $total_failures, failed roll-ups $total_rollup_failures.
 
 $click_check
 
@@ -830,6 +940,7 @@ Shortener benchmark ($cores cores, $cpu_model)
   nginx fixed 301        : $(num "${med_rps[nginx]}") req/s  p50 $(ms "${med_p50[nginx]}")  p99 $(ms "${med_p99[nginx]}")
   ratio on/off $rps_on_off (analytics cost ${cost}%; rounds: $round_ratios)  on/nginx $rps_on_nginx  off/nginx $rps_off_nginx
   clicks of the measured on-runs: $run_redirects redirects, $run_queued queued, $run_dropped dropped ($run_drop_share)
+    stored in $run_write_seconds s of write transactions; $run_rolled_up rolled up in $run_rollups roll-ups, $run_rollup_seconds s
   creations              : $(num "$create_rps") /s  p50 $(ms "$create_p50")  p99 $(ms "$create_p99")  non-201: $create_non201
   written to ${results_file#"$repo_dir"/} in ${elapsed} s (+${build_seconds} s check and build)"
 echo "$summary"
