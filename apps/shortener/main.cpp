@@ -156,7 +156,8 @@ void define_analytics_flags(CLI::App& app, Settings& s) {
   core::add_milliseconds_flag(app, "--click-rollup-ms", s.clicks.rollup_interval,
                               "SHORTENER_CLICK_ROLLUP_MS",
                               "Shortest time between two roll-ups of stored clicks into the "
-                              "stats; under load they grow rarer, up to one a minute");
+                              "stats; under load they grow rarer, up to a minute apart (or "
+                              "this interval, if longer)");
   app.add_flag("--store-client-addresses", s.clicks.store_addresses,
                "Store visitors' IP addresses with their clicks (off: only daily hashes)")
       ->envname("SHORTENER_STORE_CLIENT_ADDRESSES");

@@ -194,6 +194,20 @@ TEST_F(ShortenerFeatures, ClicksNotYetRolledUpWhenTheServerIsKilledCountAfterARe
   EXPECT_EQ(metadata.at("visits").as_int64(), 2);
 }
 
+TEST_F(ShortenerFeatures, StatsRefuseARangeOfMoreThanTenThousandWholeBuckets) {
+  start();
+  auto code = create({{"long_url", "https://example.com/range"}});
+  auto stats_status = [&](const std::string& query) {
+    return call(http::verb::get, "/api/v1/links/" + code + "/stats" + query, "").status;
+  };
+
+  // 2026-01-01T00:00Z plus 10,000 hours is 2027-02-21T16:00Z.
+  EXPECT_EQ(stats_status("?from=2026-01-01T00:00:00Z&to=2027-02-21T16:00:00Z&interval=hour"), 200u);
+  EXPECT_EQ(stats_status("?from=2026-01-01T00:00:00Z&to=2027-02-21T16:00:01Z&interval=hour"), 400u);
+  // Widened to whole hours, these few seconds short of 10,000 hours span 10,002.
+  EXPECT_EQ(stats_status("?from=2026-01-01T00:59:59Z&to=2027-02-21T17:00:58Z&interval=hour"), 400u);
+}
+
 TEST_F(ShortenerFeatures, StatsBreakDownClicksAndSurviveARestart) {
   start();
   auto code = create({{"long_url", "https://example.com/stats"}});
@@ -275,21 +289,46 @@ TEST_F(ShortenerFeatures, HugeRefererOrUserAgentChangesNothingForTheVisitor) {
             R"([{"value":"","clicks":1},{"value":"example.org","clicks":1}])");
 }
 
+// Another process (sqlite3) holding the write lock of a database file until
+// release() or destruction.
+class WriteLockHolder {
+ public:
+  WriteLockHolder(const std::filesystem::path& scratch, const std::string& database) {
+    auto fifo = (scratch / "hold").string();
+    EXPECT_EQ(run_command("mkfifo " + fifo + " && echo ok"), "ok\n");
+    holder_ = ::popen(("sqlite3 " + database + " < " + fifo).c_str(), "r");
+    EXPECT_NE(holder_, nullptr);
+    hold_.open(fifo);
+    hold_ << "BEGIN IMMEDIATE; INSERT INTO visitor_keys (day, key) VALUES (-1, 'x');\n"
+          << std::flush;
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));  // let sqlite3 take the lock
+  }
+  ~WriteLockHolder() { release(); }
+  WriteLockHolder(const WriteLockHolder&) = delete;
+  WriteLockHolder& operator=(const WriteLockHolder&) = delete;
+
+  void release() {
+    if (holder_ == nullptr) {
+      return;
+    }
+    hold_ << "ROLLBACK;\n" << std::flush;
+    hold_.close();
+    ::pclose(holder_);
+    holder_ = nullptr;
+  }
+
+ private:
+  FILE* holder_ = nullptr;
+  std::ofstream hold_;
+};
+
 TEST_F(ShortenerFeatures, RedirectsStayCorrectWhileTheClickWriterIsStalled) {
   start();
   auto code = create({{"long_url", "https://example.com/stall"}});
   EXPECT_EQ(visit(code, kFirefox).status, 301u);
   stats_after(code, 1);
 
-  // Another process holds the database's write lock; the click writer waits on it.
-  auto fifo = (scratch_.path() / "hold").string();
-  ASSERT_EQ(run_command("mkfifo " + fifo + " && echo ok"), "ok\n");
-  auto holder = ::popen(("sqlite3 " + database_path() + " < " + fifo).c_str(), "r");
-  ASSERT_NE(holder, nullptr);
-  std::ofstream hold(fifo);
-  hold << "BEGIN IMMEDIATE; INSERT INTO visitor_keys (day, key) VALUES (-1, 'x');\n" << std::flush;
-  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // let sqlite3 take the lock
-
+  WriteLockHolder lock(scratch_.path(), database_path());
   for (int i = 0; i < 50; ++i) {
     auto reply = visit(code, kFirefox);
     ASSERT_EQ(reply.status, 301u);
@@ -298,11 +337,24 @@ TEST_F(ShortenerFeatures, RedirectsStayCorrectWhileTheClickWriterIsStalled) {
   // The clicks wait in memory behind the blocked batch.
   EXPECT_GT(metric_value("shortener_click_queue_depth"), 0.0);
 
-  hold << "ROLLBACK;\n" << std::flush;
-  hold.close();
-  ::pclose(holder);
+  lock.release();
   auto answer = stats_after(code, 51);
   EXPECT_EQ(count(answer, "human"), 51);
+}
+
+TEST_F(ShortenerFeatures, FirstClicksOfTheDayWaitForALockedDatabaseInsteadOfBeingDropped) {
+  start();  // a new database: the day's visitor key does not exist yet
+  auto code = create({{"long_url", "https://example.com/first"}});
+
+  WriteLockHolder lock(scratch_.path(), database_path());
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_EQ(visit(code, kFirefox).status, 301u);
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // the writer meets the lock
+
+  lock.release();
+  EXPECT_EQ(count(stats_after(code, 5), "human"), 5);
+  EXPECT_EQ(metric_value("shortener_clicks_dropped_total"), 0.0);
 }
 
 TEST_F(ShortenerFeatures, OwnersManageOnlyTheirOwnLinksThroughTheirKeys) {

@@ -176,16 +176,9 @@ void ClickRecorder::run() {
     }
 
     if (!batch.empty()) {
-      try {
-        auto records = enrich(batch);
-        if (write_with_retry(records)) {
-          written_.increment(records.size());
-        } else {
-          dropped_.increment(records.size());
-        }
-      } catch (const std::exception& error) {
-        // Enrichment itself failed (the visitor key could not be read).
-        core::logger("clicks")->error("dropping {} clicks: {}", batch.size(), error.what());
+      if (store_with_retry(batch)) {
+        written_.increment(batch.size());
+      } else {
         dropped_.increment(batch.size());
       }
       std::lock_guard lock(mutex_);
@@ -283,29 +276,39 @@ ClickRecord ClickRecorder::enrich_one(const RawClick& click, const VisitorKey& k
   return record;
 }
 
-bool ClickRecorder::write_with_retry(const std::vector<ClickRecord>& records) {
+bool ClickRecorder::store_with_retry(std::deque<RawClick>& batch) {
+  // Enriching can fail too: the first click of a day reads (or draws) the
+  // day's visitor key from the database.
+  std::vector<ClickRecord> records;
+  auto attempt = [this, &batch, &records] {
+    if (records.empty()) {
+      records = enrich(batch);
+    }
+    auto started = std::chrono::steady_clock::now();
+    store_.write(records);
+    write_latency_.observe(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+  };
+
   auto delay = kFirstRetryDelay;
   for (;;) {
-    auto started = std::chrono::steady_clock::now();
     try {
-      store_.write(records);
-      write_latency_.observe(
-          std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+      attempt();
       return true;
     } catch (const std::exception& error) {
       write_failures_.increment();
-      core::logger("clicks")->warn("storing {} clicks failed, retrying in {} ms: {}",
-                                   records.size(), delay.count(), error.what());
+      core::logger("clicks")->warn("storing {} clicks failed, retrying in {} ms: {}", batch.size(),
+                                   delay.count(), error.what());
     }
 
     std::unique_lock lock(mutex_);
     if (wake_.wait_for(lock, delay, [this] { return stopping_; })) {
       lock.unlock();
       try {
-        store_.write(records);  // one last attempt before the process exits
+        attempt();  // one last attempt before the process exits
         return true;
       } catch (const std::exception& error) {
-        core::logger("clicks")->error("dropping {} clicks at shutdown: {}", records.size(),
+        core::logger("clicks")->error("dropping {} clicks at shutdown: {}", batch.size(),
                                       error.what());
         return false;
       }

@@ -108,7 +108,9 @@ class ClickRecorder {
   std::chrono::steady_clock::duration roll_up_now();
   std::vector<ClickRecord> enrich(std::deque<RawClick>& batch);
   ClickRecord enrich_one(const RawClick& click, const VisitorKey& key) const;
-  bool write_with_retry(const std::vector<ClickRecord>& records);
+  // Enriches and stores `batch`, retrying with backoff until it works or
+  // stop() is called (then one last attempt); false when it was not stored.
+  bool store_with_retry(std::deque<RawClick>& batch);
 
   ClickRecorderOptions options_;
   ClickStore& store_;

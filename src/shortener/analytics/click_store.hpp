@@ -90,7 +90,8 @@ class ClickStore {
 
   // The key for visitor hashes of UTC day `day` (days since the epoch),
   // created on first use and shared by every process on the database. Keys of
-  // earlier days are deleted, so old hashes cannot be recomputed.
+  // the days before yesterday are deleted, so their hashes cannot be
+  // recomputed.
   [[nodiscard]] virtual std::string visitor_key(std::int64_t day) = 0;
 
   // Counts of `query.code` in the range, from the hourly rollups only (so

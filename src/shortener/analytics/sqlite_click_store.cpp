@@ -412,10 +412,10 @@ std::string SqliteClickStore::visitor_key(std::int64_t day) {
   }
   select.reset();
 
-  // A new day: draw its key, forget earlier keys, and forget the visitor
-  // sets of the days before yesterday (yesterday's last clicks may not be
-  // rolled up yet). Another process may draw at the same moment; INSERT OR
-  // IGNORE keeps the first.
+  // A new day: draw its key, and forget the keys and visitor sets of the
+  // days before yesterday. Yesterday's stay: its last clicks may still be
+  // stored late by another process, or not be rolled up yet. Another process
+  // may draw at the same moment; INSERT OR IGNORE keeps the first.
   std::array<unsigned char, 32> key{};
   randombytes_buf(key.data(), key.size());
   std::array<char, 65> hex{};
@@ -426,7 +426,7 @@ std::string SqliteClickStore::visitor_key(std::int64_t day) {
     insert.bind(1, day).bind(2, std::string_view(hex.data(), 64));
     insert.run();
     auto forget_keys = db->prepare("DELETE FROM visitor_keys WHERE day < ?");
-    forget_keys.bind(1, day);
+    forget_keys.bind(1, day - 1);
     forget_keys.run();
     auto forget_visitors = db->prepare("DELETE FROM click_visitors WHERE day < ?");
     forget_visitors.bind(1, day - 1);
