@@ -72,6 +72,7 @@ ClickRecorder::ClickRecorder(ClickRecorderOptions options, ClickStore& store,
                              std::shared_ptr<const UserAgentParser> user_agents,
                              const CountryLookup* countries, core::MetricsRegistry& metrics)
     : options_(options),
+      wake_at_(std::min(options.batch_size, options.queue_capacity)),
       store_(store),
       user_agents_(std::move(user_agents)),
       countries_(countries),
@@ -105,7 +106,7 @@ bool ClickRecorder::record(RawClick click) {
     if (!stopping_ && queue_.size() < options_.queue_capacity) {
       queue_.push_back(std::move(click));
       ++accepted_;
-      if (queue_.size() == options_.batch_size) {
+      if (queue_.size() == wake_at_) {
         wake_.notify_one();
       }
       return true;
@@ -160,8 +161,7 @@ void ClickRecorder::run() {
       std::unique_lock lock(mutex_);
       // Wait for a full batch, the flush interval, a flush() or stop().
       wake_.wait_for(lock, options_.flush_interval, [this] {
-        return stopping_ || queue_.size() >= options_.batch_size ||
-               (flush_waiters_ > 0 && !queue_.empty());
+        return stopping_ || queue_.size() >= wake_at_ || (flush_waiters_ > 0 && !queue_.empty());
       });
       // Redirects wait for this lock: take a whole queue by swapping it.
       if (queue_.size() <= options_.batch_size) {
@@ -230,10 +230,12 @@ std::chrono::steady_clock::duration ClickRecorder::roll_up_now() {
   auto took = std::chrono::steady_clock::now() - started;
   rollup_latency_.observe(std::chrono::duration<double>(took).count());
 
-  std::chrono::steady_clock::duration longest = std::max<std::chrono::steady_clock::duration>(
-      options_.rollup_interval, kLongestRollupInterval);
-  return std::clamp<std::chrono::steady_clock::duration>(took * kRollupTimeShare,
-                                                         options_.rollup_interval, longest);
+  std::chrono::steady_clock::duration shortest =
+      std::max<std::chrono::steady_clock::duration>(options_.rollup_interval, kShortestRollupPause);
+  std::chrono::steady_clock::duration longest =
+      std::max<std::chrono::steady_clock::duration>(shortest, kLongestRollupInterval);
+  return std::clamp<std::chrono::steady_clock::duration>(took * kRollupTimeShare, shortest,
+                                                         longest);
 }
 
 std::vector<ClickRecord> ClickRecorder::enrich(std::deque<RawClick>& batch) {

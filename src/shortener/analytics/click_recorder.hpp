@@ -55,6 +55,8 @@ using VisitorKey = std::array<unsigned char, 32>;
 inline constexpr int kRollupTimeShare = 20;
 // Longest time between two roll-ups of a recorder, however busy.
 inline constexpr std::chrono::seconds kLongestRollupInterval{60};
+// Shortest, whatever rollup_interval says (0 would keep an idle server busy).
+inline constexpr std::chrono::milliseconds kShortestRollupPause{10};
 
 struct ClickRecorderOptions {
   std::size_t queue_capacity = 100'000;
@@ -113,6 +115,9 @@ class ClickRecorder {
   bool store_with_retry(std::deque<RawClick>& batch);
 
   ClickRecorderOptions options_;
+  // Queue depth that wakes the writer early: a full batch, or a full queue
+  // when the queue is smaller than a batch.
+  std::size_t wake_at_;
   ClickStore& store_;
   std::shared_ptr<const UserAgentParser> user_agents_;
   const CountryLookup* countries_;
