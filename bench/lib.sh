@@ -1,5 +1,18 @@
 # Helpers shared by the benchmark scripts; sourced, not run.
 
+# require_positive_integers SCRIPT NAME...: exits with status 2, naming the
+# first of the variables NAME... that is not a positive integer.
+require_positive_integers() {
+  local script=$1 name
+  shift
+  for name in "$@"; do
+    if ! [[ ${!name} =~ ^[1-9][0-9]*$ ]]; then
+      echo "$script: $name must be a positive integer, got '${!name}'" >&2
+      exit 2
+    fi
+  done
+}
+
 # stop_process PID NAME: SIGTERM, wait up to 5 s, then SIGKILL; always reaps.
 stop_process() {
   local pid=$1 name=$2

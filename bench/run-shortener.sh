@@ -45,13 +45,11 @@ results_file=${BENCH_RESULTS:-$bench_dir/RESULTS.md}
 url_source=$repo_dir/tests/data/urls/web-pages.txt
 cores=$(nproc)
 
-for knob in links duration warmup fill rounds threads connections drain_timeout create_duration \
-    create_connections; do
-  if ! [[ ${!knob} =~ ^[1-9][0-9]*$ ]]; then
-    echo "run-shortener: $knob must be a positive integer, got '${!knob}'" >&2
-    exit 2
-  fi
-done
+# shellcheck source=bench/lib.sh
+source "$bench_dir/lib.sh"  # require_positive_integers, stop_process, count_compilers, ...
+
+require_positive_integers run-shortener links duration warmup fill rounds threads connections \
+  drain_timeout create_duration create_connections
 if [[ $agents != browsers && $agents != unique && $agents != none ]]; then
   echo "run-shortener: BENCH_AGENTS must be browsers, unique or none, got '$agents'" >&2
   exit 2
@@ -70,9 +68,6 @@ declare -A server_pid=([on]="" [off]="")
 declare -A server_port=([on]="" [off]="")
 nginx_pid=""
 watcher_pid=""
-
-# shellcheck source=bench/lib.sh
-source "$bench_dir/lib.sh"  # stop_process, count_compilers, marked_sections
 
 cleanup() {
   local status=$? name

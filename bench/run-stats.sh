@@ -34,12 +34,10 @@ timeout_seconds=${BENCH_STATS_TIMEOUT:-1800}
 results_file=${BENCH_RESULTS:-$bench_dir/RESULTS.md}
 cores=$(nproc)
 
-for knob in clicks links days batch repetitions timeout_seconds; do
-  if ! [[ ${!knob} =~ ^[1-9][0-9]*$ ]]; then
-    echo "run-stats: $knob must be a positive integer, got '${!knob}'" >&2
-    exit 2
-  fi
-done
+# shellcheck source=bench/lib.sh
+source "$bench_dir/lib.sh"  # require_positive_integers, stop_process, count_compilers, ...
+
+require_positive_integers run-stats clicks links days batch repetitions timeout_seconds
 
 log() { printf '[stats-bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
@@ -49,9 +47,6 @@ die() { log "ERROR: $*"; exit 1; }
 work_dir=$(mktemp -d -t waypost-stats-bench.XXXXXX)
 bench_pid=""
 watcher_pid=""
-
-# shellcheck source=bench/lib.sh
-source "$bench_dir/lib.sh"  # stop_process, count_compilers, replace_section
 
 cleanup() {
   local status=$?

@@ -125,13 +125,7 @@ std::optional<Response> read_stats_query(std::string_view target, StatsQuery& qu
   if (query.to <= query.from) {
     return bad_parameter("invalid_range", "'from' must lie before 'to'.");
   }
-  // The buckets of the range once widened to whole hours or days, as the
-  // series lays them out.
-  std::int64_t bucket = query.interval == StatsInterval::kHour ? 3'600'000'000 : 86'400'000'000;
-  auto floor_div = [](std::int64_t a, std::int64_t b) { return a / b - (a % b < 0 ? 1 : 0); };
-  auto first = floor_div(query.from.time_since_epoch().count(), bucket);
-  auto end = floor_div(query.to.time_since_epoch().count() - 1, bucket) + 1;
-  if (end - first > static_cast<std::int64_t>(kMaxSeriesPoints)) {
+  if (buckets_of(query).bucket_count > static_cast<std::int64_t>(kMaxSeriesPoints)) {
     return bad_parameter("range_too_large",
                          "The range holds more than 10,000 intervals; narrow it or use days.");
   }

@@ -2,6 +2,31 @@
 
 namespace waypost::shortener {
 
+namespace {
+
+// Click tables as version 3 has them: migration 3 creates them, and going
+// back from 4 creates them again.
+constexpr const char* kClickRollupsV3 =
+    "CREATE TABLE click_rollups ("
+    "  code TEXT NOT NULL,"
+    "  hour INTEGER NOT NULL,"  // hours since the epoch
+    "  dimension TEXT NOT NULL,"
+    "  value TEXT NOT NULL,"
+    "  human INTEGER NOT NULL DEFAULT 0,"
+    "  unique_human INTEGER NOT NULL DEFAULT 0,"
+    "  bot INTEGER NOT NULL DEFAULT 0,"
+    "  PRIMARY KEY (code, dimension, hour, value)"
+    ") WITHOUT ROWID;";
+constexpr const char* kClickVisitorsV3 =
+    "CREATE TABLE click_visitors ("
+    "  code TEXT NOT NULL,"
+    "  day INTEGER NOT NULL,"  // days since the epoch
+    "  visitor TEXT NOT NULL,"
+    "  PRIMARY KEY (code, day, visitor)"
+    ") WITHOUT ROWID;";
+
+}  // namespace
+
 // Times are INTEGER microseconds since the Unix epoch, UTC.
 const std::vector<core::Migration>& shortener_schema_migrations() {
   static const std::vector<core::Migration> migrations = {
@@ -61,24 +86,9 @@ const std::vector<core::Migration>& shortener_schema_migrations() {
        "  visitor TEXT NOT NULL,"
        "  address TEXT"
        ");"
-       "CREATE INDEX clicks_by_code ON clicks (code, at);"
-       "CREATE TABLE click_rollups ("
-       "  code TEXT NOT NULL,"
-       "  hour INTEGER NOT NULL,"  // hours since the epoch
-       "  dimension TEXT NOT NULL,"
-       "  value TEXT NOT NULL,"
-       "  human INTEGER NOT NULL DEFAULT 0,"
-       "  unique_human INTEGER NOT NULL DEFAULT 0,"
-       "  bot INTEGER NOT NULL DEFAULT 0,"
-       "  PRIMARY KEY (code, dimension, hour, value)"
-       ") WITHOUT ROWID;"
-       "CREATE TABLE click_visitors ("
-       "  code TEXT NOT NULL,"
-       "  day INTEGER NOT NULL,"  // days since the epoch
-       "  visitor TEXT NOT NULL,"
-       "  PRIMARY KEY (code, day, visitor)"
-       ") WITHOUT ROWID;"
-       "CREATE TABLE visitor_keys (day INTEGER PRIMARY KEY, key TEXT NOT NULL);",
+       "CREATE INDEX clicks_by_code ON clicks (code, at);" +
+           std::string(kClickRollupsV3) + kClickVisitorsV3 +
+           "CREATE TABLE visitor_keys (day INTEGER PRIMARY KEY, key TEXT NOT NULL);",
        "DROP TABLE visitor_keys; DROP TABLE click_visitors; DROP TABLE click_rollups;"
        "DROP INDEX clicks_by_code; DROP TABLE clicks;"},
 
@@ -125,32 +135,18 @@ const std::vector<core::Migration>& shortener_schema_migrations() {
        "DROP TABLE click_visitors;"
        "CREATE TABLE click_visitors (id INTEGER PRIMARY KEY, day INTEGER NOT NULL);",
 
-       "CREATE TABLE click_rollups ("
-       "  code TEXT NOT NULL,"
-       "  hour INTEGER NOT NULL,"
-       "  dimension TEXT NOT NULL,"
-       "  value TEXT NOT NULL,"
-       "  human INTEGER NOT NULL DEFAULT 0,"
-       "  unique_human INTEGER NOT NULL DEFAULT 0,"
-       "  bot INTEGER NOT NULL DEFAULT 0,"
-       "  PRIMARY KEY (code, dimension, hour, value)"
-       ") WITHOUT ROWID;"
-       "INSERT INTO click_rollups (code, dimension, hour, value, human, unique_human, bot)"
-       "  SELECT code, '', hour, '', human, unique_human, bot FROM click_hours;"
-       "INSERT INTO click_rollups (code, dimension, hour, value, human)"
-       "  SELECT h.code, d.key, h.hour, v.key, v.value"
-       "  FROM click_hours h, json_each(h.breakdown) d, json_each(d.value) v;"
-       "DROP TABLE click_rollup_progress;"
-       "DROP TABLE click_hours;"
-       "DROP TABLE click_visitors;"
-       "CREATE TABLE click_visitors ("
-       "  code TEXT NOT NULL,"
-       "  day INTEGER NOT NULL,"
-       "  visitor TEXT NOT NULL,"
-       "  PRIMARY KEY (code, day, visitor)"
-       ") WITHOUT ROWID;"
-       "ALTER TABLE clicks DROP COLUMN visit_counted;"
-       "CREATE INDEX clicks_by_code ON clicks (code, at);"},
+       std::string(kClickRollupsV3) +
+           "INSERT INTO click_rollups (code, dimension, hour, value, human, unique_human, bot)"
+           "  SELECT code, '', hour, '', human, unique_human, bot FROM click_hours;"
+           "INSERT INTO click_rollups (code, dimension, hour, value, human)"
+           "  SELECT h.code, d.key, h.hour, v.key, v.value"
+           "  FROM click_hours h, json_each(h.breakdown) d, json_each(d.value) v;"
+           "DROP TABLE click_rollup_progress;"
+           "DROP TABLE click_hours;"
+           "DROP TABLE click_visitors;" +
+           kClickVisitorsV3 +
+           "ALTER TABLE clicks DROP COLUMN visit_counted;"
+           "CREATE INDEX clicks_by_code ON clicks (code, at);"},
   };
   return migrations;
 }

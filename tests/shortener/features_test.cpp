@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <thread>
 
 #include "support/http_client.hpp"
@@ -113,19 +114,34 @@ class ShortenerFeatures : public ::testing::Test {
     return reply.status == 200 ? json::parse(reply.body).as_object() : json::object{};
   }
 
-  // Stats once `human + bot` clicks are stored, or the last answer after 10 s.
-  json::object stats_after(const std::string& code, std::int64_t clicks,
-                           const std::string& key = "") {
+  // Asks `done` every 20 ms until it says yes, for 10 s at most; whether it did.
+  static bool eventually(const std::function<bool()>& done) {
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    for (;;) {
-      auto answer = stats(code, key);
-      const auto& counts = answer.at("clicks").as_object();
-      if (counts.at("human").as_int64() + counts.at("bot").as_int64() >= clicks ||
-          std::chrono::steady_clock::now() > deadline) {
-        return answer;
+    while (!done()) {
+      if (std::chrono::steady_clock::now() > deadline) {
+        return false;
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
+    return true;
+  }
+
+  // Stats once `human + bot` clicks are counted, or the last answer after 10 s.
+  json::object stats_after(const std::string& code, std::int64_t clicks,
+                           const std::string& key = "") {
+    json::object answer;
+    eventually([&] {
+      answer = stats(code, key);
+      const auto& counts = answer.at("clicks").as_object();
+      return counts.at("human").as_int64() + counts.at("bot").as_int64() >= clicks;
+    });
+    return answer;
+  }
+
+  // The `visits` of a link, as its metadata shows them.
+  std::int64_t visits_of(const std::string& code) {
+    auto metadata = json::parse(call(http::verb::get, "/api/v1/links/" + code, "").body);
+    return metadata.at("visits").as_int64();
   }
 
   // The value of an unlabelled metric in /metrics, or -1 when absent.
@@ -168,8 +184,7 @@ TEST_F(ShortenerFeatures, VisitLimitCountsOnlyHumanGetsAndStatsSeparateBots) {
   auto counted = stats_after(code, 2);
   EXPECT_EQ(count(counted, "human"), 1);
   EXPECT_EQ(count(counted, "bot"), 1);
-  auto metadata = json::parse(call(http::verb::get, "/api/v1/links/" + code, "").body);
-  EXPECT_EQ(metadata.at("visits").as_int64(), 1);
+  EXPECT_EQ(visits_of(code), 1);
 }
 
 TEST_F(ShortenerFeatures, ClicksNotYetRolledUpWhenTheServerIsKilledCountAfterARestart) {
@@ -177,11 +192,7 @@ TEST_F(ShortenerFeatures, ClicksNotYetRolledUpWhenTheServerIsKilledCountAfterARe
   auto code = create({{"long_url", "https://example.com/crash"}});
   visit(code, kFirefox);
   visit(code, kSafariIphone);
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (metric_value("shortener_clicks_written_total") < 2 &&
-         std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
+  eventually([this] { return metric_value("shortener_clicks_written_total") >= 2; });
   ASSERT_EQ(metric_value("shortener_clicks_written_total"), 2);
   EXPECT_EQ(count(stats(code), "human"), 0);  // stored, not rolled up
 
@@ -190,8 +201,7 @@ TEST_F(ShortenerFeatures, ClicksNotYetRolledUpWhenTheServerIsKilledCountAfterARe
   auto answer = stats_after(code, 2);
   EXPECT_EQ(count(answer, "human"), 2);
   EXPECT_EQ(count(answer, "unique_human"), 2);
-  auto metadata = json::parse(call(http::verb::get, "/api/v1/links/" + code, "").body);
-  EXPECT_EQ(metadata.at("visits").as_int64(), 2);
+  EXPECT_EQ(visits_of(code), 2);
 }
 
 TEST_F(ShortenerFeatures, StatsRefuseARangeOfMoreThanTenThousandWholeBuckets) {

@@ -191,34 +191,6 @@ std::pair<double, bool> build_reference_index(Database& db) {
   return {seconds_since(building), existed};
 }
 
-// The hours [from, to) a StatsQuery covers, rounded as SqliteClickStore does,
-// and its empty series (every bucket, oldest first). Instants after 1970 only.
-struct Range {
-  std::int64_t from_hour = 0;
-  std::int64_t to_hour = 0;
-  std::int64_t bucket_hours = 1;
-  std::int64_t first_bucket = 0;
-};
-
-Range range_of(const StatsQuery& query) {
-  Range r;
-  r.from_hour = query.from.time_since_epoch().count() / kMicrosPerHour;
-  r.to_hour = (query.to.time_since_epoch().count() - 1) / kMicrosPerHour + 1;
-  r.bucket_hours = query.interval == StatsInterval::kDay ? 24 : 1;
-  r.first_bucket = r.from_hour / r.bucket_hours;
-  return r;
-}
-
-std::vector<SeriesPoint> empty_series(const Range& r) {
-  std::vector<SeriesPoint> series;
-  auto count = (r.to_hour - r.first_bucket * r.bucket_hours + r.bucket_hours - 1) / r.bucket_hours;
-  for (std::int64_t i = 0; i < count; ++i) {
-    auto start = std::chrono::microseconds((r.first_bucket + i) * r.bucket_hours * kMicrosPerHour);
-    series.push_back({Timestamp(start), {}});
-  }
-  return series;
-}
-
 // The reference: what ClickStore::stats answers, computed from the raw
 // `clicks` rows through the tool's own (code, at) index (see
 // build_reference_index) with plain GROUP BY queries, one per figure,
@@ -230,10 +202,10 @@ class RawStats {
   explicit RawStats(const std::string& path) : db_(path) {}
 
   LinkStats stats(const StatsQuery& query) {
-    auto r = range_of(query);
+    auto r = buckets_of(query);
     auto from = r.from_hour * kMicrosPerHour;
     auto to = r.to_hour * kMicrosPerHour;
-    auto bucket_micros = r.bucket_hours * kMicrosPerHour;
+    auto bucket_micros = r.hours_per_bucket * kMicrosPerHour;
     LinkStats stats;
     stats.series = empty_series(r);
 
@@ -272,7 +244,7 @@ class RawStats {
   Database& database() { return db_; }
 
  private:
-  static ClickCounts& point_of(LinkStats& stats, const Range& r, std::int64_t bucket) {
+  static ClickCounts& point_of(LinkStats& stats, const StatsBuckets& r, std::int64_t bucket) {
     return stats.series.at(static_cast<std::size_t>(bucket - r.first_bucket)).counts;
   }
 
@@ -389,7 +361,7 @@ bool measure(ClickStore& store, RawStats& raw, const Case& c, const Settings& s,
                    .top = 10};
   auto rollup_answer = store.stats(query);
   auto check = difference(rollup_answer, raw.stats(query));
-  auto r = range_of(query);
+  auto r = buckets_of(query);
   auto rollup_rows = count_rows(
       raw.database(), "SELECT COUNT(*) FROM click_hours WHERE code = ? AND hour >= ? AND hour < ?",
       {c.code, r.from_hour, r.to_hour});

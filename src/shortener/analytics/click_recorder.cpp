@@ -105,7 +105,6 @@ bool ClickRecorder::record(RawClick click) {
     std::lock_guard lock(mutex_);
     if (!stopping_ && queue_.size() < options_.queue_capacity) {
       queue_.push_back(std::move(click));
-      ++accepted_;
       if (queue_.size() == wake_at_) {
         wake_.notify_one();
       }
@@ -114,18 +113,6 @@ bool ClickRecorder::record(RawClick click) {
   }
   dropped_.increment();
   return false;
-}
-
-void ClickRecorder::flush() {
-  std::unique_lock lock(mutex_);
-  auto target = accepted_;
-  ++flush_waiters_;
-  wake_.notify_one();
-  progress_.wait(lock, [this, target] { return finished_ >= target; });
-  --flush_waiters_;
-  lock.unlock();
-
-  rolled_up_.increment(static_cast<std::uint64_t>(store_.roll_up()));
 }
 
 void ClickRecorder::stop() {
@@ -159,10 +146,9 @@ void ClickRecorder::run() {
     bool last_round = false;
     {
       std::unique_lock lock(mutex_);
-      // Wait for a full batch, the flush interval, a flush() or stop().
-      wake_.wait_for(lock, options_.flush_interval, [this] {
-        return stopping_ || queue_.size() >= wake_at_ || (flush_waiters_ > 0 && !queue_.empty());
-      });
+      // Wait for a full batch, the flush interval or stop().
+      wake_.wait_for(lock, options_.flush_interval,
+                     [this] { return stopping_ || queue_.size() >= wake_at_; });
       // Redirects wait for this lock: take a whole queue by swapping it.
       if (queue_.size() <= options_.batch_size) {
         batch.swap(queue_);
@@ -181,9 +167,6 @@ void ClickRecorder::run() {
       } else {
         dropped_.increment(batch.size());
       }
-      std::lock_guard lock(mutex_);
-      finished_ += batch.size();
-      progress_.notify_all();
     }
     report_drops();
     if (last_round) {

@@ -82,12 +82,6 @@ class ClickRecorder {
   // Thread-safe.
   bool record(RawClick click);
 
-  // Blocks until every click recorded before the call has been stored (or
-  // dropped after failures), then rolls the stored clicks up, so that the
-  // stats count them. For tests and tools; thread-safe. Throws when the
-  // roll-up fails.
-  void flush();
-
   // Writes what is queued (one attempt), stops both threads and rolls up
   // once more. Idempotent.
   void stop();
@@ -124,13 +118,9 @@ class ClickRecorder {
 
   mutable std::mutex mutex_;
   std::condition_variable wake_;
-  std::condition_variable progress_;
   std::condition_variable stopped_;  // wakes the roll-up thread at stop()
   std::deque<RawClick> queue_;       // guarded by mutex_
   bool stopping_ = false;            // guarded by mutex_
-  std::uint64_t accepted_ = 0;       // guarded by mutex_: clicks ever queued
-  std::uint64_t finished_ = 0;       // guarded by mutex_: of those, stored or dropped
-  int flush_waiters_ = 0;            // guarded by mutex_
 
   std::int64_t key_day_ = -1;           // writer thread only
   VisitorKey key_{};                    // writer thread only: the key of key_day_

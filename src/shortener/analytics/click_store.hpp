@@ -46,6 +46,30 @@ struct StatsQuery {
   std::size_t top = 10;  // entries in each top list
 };
 
+// The range of a StatsQuery as its series lays it out: the hours [from_hour,
+// to_hour) it covers (hours since the epoch, `from` rounded down and `to` up)
+// and its buckets of one hour or one UTC day.
+struct StatsBuckets {
+  std::int64_t from_hour = 0;
+  std::int64_t to_hour = 0;
+  std::int64_t hours_per_bucket = 1;  // 1 or 24
+  std::int64_t first_bucket = 0;      // buckets since the epoch
+  std::int64_t bucket_count = 0;      // the range widened to whole buckets
+};
+
+inline StatsBuckets buckets_of(const StatsQuery& query) {
+  constexpr std::int64_t kMicrosPerHour = 3'600'000'000;
+  auto floor_div = [](std::int64_t a, std::int64_t b) { return a / b - (a % b < 0 ? 1 : 0); };
+  StatsBuckets buckets;
+  buckets.from_hour = floor_div(query.from.time_since_epoch().count(), kMicrosPerHour);
+  buckets.to_hour = floor_div(query.to.time_since_epoch().count() - 1, kMicrosPerHour) + 1;
+  buckets.hours_per_bucket = query.interval == StatsInterval::kDay ? 24 : 1;
+  buckets.first_bucket = floor_div(buckets.from_hour, buckets.hours_per_bucket);
+  buckets.bucket_count =
+      floor_div(buckets.to_hour - 1, buckets.hours_per_bucket) + 1 - buckets.first_bucket;
+  return buckets;
+}
+
 struct ClickCounts {
   std::int64_t human = 0;
   std::int64_t unique_human = 0;  // distinct visitors per UTC day, summed over the days
@@ -56,6 +80,16 @@ struct SeriesPoint {
   Timestamp start{};  // start of the hour or UTC day
   ClickCounts counts;
 };
+
+// Every bucket of `buckets`, oldest first, with zero counts.
+inline std::vector<SeriesPoint> empty_series(const StatsBuckets& buckets) {
+  std::vector<SeriesPoint> series;
+  for (std::int64_t i = 0; i < buckets.bucket_count; ++i) {
+    auto hour = (buckets.first_bucket + i) * buckets.hours_per_bucket;
+    series.push_back({Timestamp(std::chrono::hours(hour)), {}});
+  }
+  return series;
+}
 
 struct TopEntry {
   std::string value;

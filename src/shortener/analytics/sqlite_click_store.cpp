@@ -39,10 +39,6 @@ std::int64_t hour_of(Timestamp instant) {
   return micros >= 0 ? micros / kMicrosPerHour : (micros - kMicrosPerHour + 1) / kMicrosPerHour;
 }
 
-Timestamp start_of_hour(std::int64_t hour) {
-  return Timestamp(std::chrono::microseconds(hour * kMicrosPerHour));
-}
-
 // Human clicks by value, one map per entry of kDimensionNames.
 using ClickDimensions = std::array<std::map<std::string, std::int64_t, std::less<>>, 5>;
 
@@ -78,12 +74,6 @@ std::string breakdown_json(const ClickDimensions& breakdown) {
   }
   return json::serialize(out);
 }
-
-// A link and an hour: the key of a click_hours row.
-struct LinkHour {
-  std::string code;
-  std::int64_t hour = 0;
-};
 
 // The click_visitors key of a visitor's clicks on one link on one UTC day: 64
 // bits of SipHash over the three. The visitor hash is already keyed and
@@ -243,8 +233,8 @@ void count_unique_visitors(core::sqlite::Database& db, Fold& fold) {
 
 // Adds `tally` to the stored row of its link-hour, creating the row if needed.
 void merge_into_row(core::sqlite::Statement& read, core::sqlite::Statement& write,
-                    const LinkHour& key, HourTally tally) {
-  read.bind(1, key.code).bind(2, key.hour);
+                    std::string_view code, std::int64_t hour, HourTally tally) {
+  read.bind(1, code).bind(2, hour);
   if (read.step() == StepResult::kRow) {
     tally.counts.human += read.column_int(0);
     tally.counts.unique_human += read.column_int(1);
@@ -253,7 +243,7 @@ void merge_into_row(core::sqlite::Statement& read, core::sqlite::Statement& writ
   }
   read.reset();
 
-  write.bind(1, key.code).bind(2, key.hour).bind(3, tally.counts.human);
+  write.bind(1, code).bind(2, hour).bind(3, tally.counts.human);
   write.bind(4, tally.counts.unique_human).bind(5, tally.counts.bot);
   write.bind(6, breakdown_json(tally.breakdown));
   write.run();
@@ -296,7 +286,7 @@ void write_hours(core::sqlite::Database& db, const Fold& fold) {
       " unique_human = excluded.unique_human, bot = excluded.bot,"
       " breakdown = excluded.breakdown");
   for (auto key : keys) {
-    merge_into_row(read, write, {fold.code_of(key), Fold::hour_of(key)}, fold.tally_of(key));
+    merge_into_row(read, write, fold.code_of(key), Fold::hour_of(key), fold.tally_of(key));
   }
 }
 
@@ -442,26 +432,18 @@ std::string SqliteClickStore::visitor_key(std::int64_t day) {
 }
 
 LinkStats SqliteClickStore::stats(const StatsQuery& query) {
-  auto from_hour = hour_of(query.from);
-  auto to_hour = hour_of(query.to - std::chrono::microseconds(1)) + 1;
-  std::int64_t bucket_hours = query.interval == StatsInterval::kDay ? 24 : 1;
-  auto first_bucket =
-      from_hour >= 0 ? from_hour / bucket_hours : (from_hour - bucket_hours + 1) / bucket_hours;
-  auto bucket_count = (to_hour - first_bucket * bucket_hours + bucket_hours - 1) / bucket_hours;
-
+  auto buckets = buckets_of(query);
   LinkStats stats;
-  for (std::int64_t i = 0; i < bucket_count; ++i) {
-    stats.series.push_back({start_of_hour((first_bucket + i) * bucket_hours), {}});
-  }
+  stats.series = empty_series(buckets);
 
   auto db = pool_.lease();
   auto hours = db->prepare(
       "SELECT hour, human, unique_human, bot, breakdown FROM click_hours"
       " WHERE code = ? AND hour >= ? AND hour < ?");
-  hours.bind(1, query.code).bind(2, from_hour).bind(3, to_hour);
+  hours.bind(1, query.code).bind(2, buckets.from_hour).bind(3, buckets.to_hour);
   ClickDimensions breakdown;
   while (hours.step() == StepResult::kRow) {
-    auto index = hours.column_int(0) / bucket_hours - first_bucket;
+    auto index = hours.column_int(0) / buckets.hours_per_bucket - buckets.first_bucket;
     ClickCounts counts{hours.column_int(1), hours.column_int(2), hours.column_int(3)};
     auto& point = stats.series.at(static_cast<std::size_t>(index)).counts;
     point.human += counts.human;
