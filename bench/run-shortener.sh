@@ -752,13 +752,15 @@ benchmark scripts at its end are carried over).
   copy of the database:
   - **analytics on** (\`--analytics\`, the default): every redirect also hands a
     click (code, time, address, User-Agent, Referer) to the click recorder: a lock
-    and a push onto a bounded in-memory queue (100000 clicks) on the I/O thread.
+    and a copy of its bytes into a bounded in-memory queue (100000 clicks) on the
+    I/O thread, into buffers that are reused, so nothing is allocated.
     When the queue is full the click is dropped and counted; the redirect never
     waits for storage. Two threads of the recorder do the rest:
-    - the **writer** takes up to 10000 queued clicks at a time, classifies them
-      (User-Agent, GeoIP country, keyed BLAKE2b visitor hash, referrer host) and
-      appends one row per click to the \`clicks\` table (which has no index), in
-      one SQLite transaction per batch. It writes nothing else.
+    - the **writer** takes the whole queue at once (swapping buffers), classifies
+      the clicks (User-Agent, GeoIP country, keyed BLAKE2b visitor hash, referrer
+      host) and appends one row per click to the \`clicks\` table (which has no
+      index), 64 rows per INSERT, in one SQLite transaction per batch of at most
+      10000 clicks. It writes nothing else.
     - the **roll-up thread** later folds the stored clicks into the statistics in
       bulk: it reads the clicks after its mark (\`click_rollup_progress\`) and adds
       them to the hourly counts of each link (\`click_hours\`: human, unique and

@@ -55,6 +55,12 @@ Statement& Statement::bind(int index, std::string_view text) {
   return *this;
 }
 
+Statement& Statement::bind_borrowed(int index, std::string_view text) {
+  check(db_, sqlite3_bind_text64(statement_, index, text.data(), text.size(), SQLITE_STATIC,
+                                 SQLITE_UTF8));
+  return *this;
+}
+
 Statement& Statement::bind_optional(int index, const std::optional<std::string>& text) {
   return text ? bind(index, std::string_view(*text)) : bind_null(index);
 }

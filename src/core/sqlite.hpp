@@ -53,6 +53,9 @@ class Statement {
   Statement& bind_optional(int index, const std::optional<std::string>& text);
   Statement& bind_optional(int index, const std::optional<std::int64_t>& value);
   Statement& bind_null(int index);
+  // Binds `text` without copying it: it must stay alive and unchanged until
+  // the parameter is bound again or the statement is reset or destroyed.
+  Statement& bind_borrowed(int index, std::string_view text);
 
   // Advances the statement. Throws DatabaseError on anything but the results above.
   [[nodiscard]] StepResult step();

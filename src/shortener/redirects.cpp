@@ -42,10 +42,6 @@ bool is_prefetch(const Request& request) {
   return false;
 }
 
-std::string truncated(std::string_view text, std::size_t limit) {
-  return std::string(text.substr(0, limit));
-}
-
 // The `password` field of an application/x-www-form-urlencoded body.
 std::optional<std::string> form_password(const Request& request) {
   auto fields = core::parse_form(request.body());
@@ -202,7 +198,8 @@ ShortenerService::Awaitable ShortenerService::unlock(Request& request, const Con
 ShortenerService::Awaitable ShortenerService::follow(const Request& request,
                                                      const boost::asio::ip::address& visitor,
                                                      const Link& link, Timestamp now, bool counts) {
-  auto user_agent = truncated(request[http::field::user_agent], kMaxClickUserAgentBytes);
+  auto user_agent =
+      std::string_view(request[http::field::user_agent]).substr(0, kMaxClickUserAgentBytes);
   std::optional<bool> bot;
   bool visit_counted = false;
 
@@ -236,8 +233,8 @@ ShortenerService::Awaitable ShortenerService::follow(const Request& request,
         .code = link.code,
         .at = now,
         .address = visitor,
-        .user_agent = std::move(user_agent),
-        .referrer = truncated(request[http::field::referer], kMaxClickReferrerBytes),
+        .user_agent = user_agent,
+        .referrer = request[http::field::referer],
         .bot = bot,
         .visit_already_counted = visit_counted,
     });

@@ -17,20 +17,23 @@ constexpr std::chrono::milliseconds kLongestRetryDelay{5000};
 // Dropped clicks are logged at most this often; the metric counts every one.
 constexpr std::chrono::seconds kDropReportInterval{10};
 
+// Referrers whose host the writer remembers; more, and it starts afresh.
+constexpr std::size_t kRememberedReferrers = 4096;
+
 // The first `limit` bytes of `text`, shortened further so that no UTF-8
 // sequence is cut in half.
-std::string utf8_prefix(std::string_view text, std::size_t limit) {
+std::string_view utf8_prefix(std::string_view text, std::size_t limit) {
   if (text.size() <= limit) {
-    return std::string(text);
+    return text;
   }
   auto end = limit;
   while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) {
     --end;
   }
-  return std::string(text.substr(0, end));
+  return text.substr(0, end);
 }
 
-std::string referrer_host(std::string_view referrer) {
+std::string parse_referrer_host(std::string_view referrer) {
   auto url = boost::urls::parse_absolute_uri(referrer);
   if (!url || !url->has_authority()) {
     return "";
@@ -41,25 +44,29 @@ std::string referrer_host(std::string_view referrer) {
   return host;
 }
 
-// Keyed BLAKE2b of address and User-Agent, 128 bits in hex.
-std::string visitor_hash(const boost::asio::ip::address& address, std::string_view user_agent,
-                         const VisitorKey& key) {
-  auto bytes =
-      address.is_v4()
-          ? std::string(reinterpret_cast<const char*>(address.to_v4().to_bytes().data()), 4)
-          : std::string(reinterpret_cast<const char*>(address.to_v6().to_bytes().data()), 16);
+// Keyed BLAKE2b of address and User-Agent, 128 bits in hex, into `hash`.
+void visitor_hash(const boost::asio::ip::address& address, std::string_view user_agent,
+                  const VisitorKey& key, std::string& hash) {
+  std::array<unsigned char, 16> bytes{};
+  std::size_t size = 4;
+  if (address.is_v4()) {
+    auto v4 = address.to_v4().to_bytes();
+    std::copy(v4.begin(), v4.end(), bytes.begin());
+  } else {
+    bytes = address.to_v6().to_bytes();
+    size = 16;
+  }
 
   crypto_generichash_state state;
   crypto_generichash_init(&state, key.data(), key.size(), 16);
-  crypto_generichash_update(&state, reinterpret_cast<const unsigned char*>(bytes.data()),
-                            bytes.size());
+  crypto_generichash_update(&state, bytes.data(), size);
   crypto_generichash_update(&state, reinterpret_cast<const unsigned char*>(user_agent.data()),
                             user_agent.size());
   std::array<unsigned char, 16> digest{};
   crypto_generichash_final(&state, digest.data(), digest.size());
   std::array<char, 33> hex{};
   sodium_bin2hex(hex.data(), hex.size(), digest.data(), digest.size());
-  return std::string(hex.data(), 32);
+  hash.assign(hex.data(), 32);
 }
 
 std::int64_t utc_day(Timestamp instant) {
@@ -67,6 +74,50 @@ std::int64_t utc_day(Timestamp instant) {
 }
 
 }  // namespace
+
+void PackedClicks::push(const RawClick& click) {
+  auto user_agent = click.user_agent.substr(0, kMaxClickUserAgentBytes);
+  auto referrer = click.referrer.substr(0, kMaxClickReferrerBytes);
+  clicks_.push_back({
+      .at = click.at,
+      .address = click.address,
+      .texts_offset = texts_.size(),
+      .code_size = static_cast<std::uint32_t>(click.code.size()),
+      .user_agent_size = static_cast<std::uint32_t>(user_agent.size()),
+      .referrer_size = static_cast<std::uint32_t>(referrer.size()),
+      .bot = click.bot,
+      .visit_already_counted = click.visit_already_counted,
+  });
+  texts_.append(click.code).append(user_agent).append(referrer);
+}
+
+RawClick PackedClicks::at(std::size_t index) const {
+  const auto& click = clicks_[index];
+  std::string_view texts(texts_);
+  auto code = texts.substr(click.texts_offset, click.code_size);
+  auto user_agent = texts.substr(click.texts_offset + click.code_size, click.user_agent_size);
+  auto referrer = texts.substr(click.texts_offset + click.code_size + click.user_agent_size,
+                               click.referrer_size);
+  return {
+      .code = code,
+      .at = click.at,
+      .address = click.address,
+      .user_agent = user_agent,
+      .referrer = referrer,
+      .bot = click.bot,
+      .visit_already_counted = click.visit_already_counted,
+  };
+}
+
+void PackedClicks::clear() {
+  texts_.clear();
+  clicks_.clear();
+}
+
+void PackedClicks::swap(PackedClicks& other) noexcept {
+  texts_.swap(other.texts_);
+  clicks_.swap(other.clicks_);
+}
 
 ClickRecorder::ClickRecorder(ClickRecorderOptions options, ClickStore& store,
                              std::shared_ptr<const UserAgentParser> user_agents,
@@ -100,11 +151,11 @@ ClickRecorder::~ClickRecorder() {
   stop();
 }
 
-bool ClickRecorder::record(RawClick click) {
+bool ClickRecorder::record(const RawClick& click) {
   {
     std::lock_guard lock(mutex_);
-    if (!stopping_ && queue_.size() < options_.queue_capacity) {
-      queue_.push_back(std::move(click));
+    if (!stopping_ && queue_.size() + taken_ < options_.queue_capacity) {
+      queue_.push(click);
       if (queue_.size() == wake_at_) {
         wake_.notify_one();
       }
@@ -133,7 +184,7 @@ void ClickRecorder::stop() {
 
 std::size_t ClickRecorder::depth() const {
   std::lock_guard lock(mutex_);
-  return queue_.size();
+  return queue_.size() + taken_;
 }
 
 bool ClickRecorder::is_bot(std::string_view user_agent) const {
@@ -142,31 +193,29 @@ bool ClickRecorder::is_bot(std::string_view user_agent) const {
 
 void ClickRecorder::run() {
   for (;;) {
-    std::deque<RawClick> batch;
     bool last_round = false;
     {
       std::unique_lock lock(mutex_);
       // Wait for a full batch, the flush interval or stop().
       wake_.wait_for(lock, options_.flush_interval,
                      [this] { return stopping_ || queue_.size() >= wake_at_; });
-      // Redirects wait for this lock: take a whole queue by swapping it.
-      if (queue_.size() <= options_.batch_size) {
-        batch.swap(queue_);
-      } else {
-        auto end = queue_.begin() + static_cast<std::ptrdiff_t>(options_.batch_size);
-        batch.insert(batch.end(), std::make_move_iterator(queue_.begin()),
-                     std::make_move_iterator(end));
-        queue_.erase(queue_.begin(), end);
-      }
-      last_round = stopping_ && queue_.empty();
+      // Redirects wait for this lock: take the whole queue by swapping it
+      // with the buffers of the last round.
+      taken_clicks_.clear();
+      taken_clicks_.swap(queue_);
+      taken_ = taken_clicks_.size();
+      last_round = stopping_;
     }
 
-    if (!batch.empty()) {
-      if (store_with_retry(batch)) {
-        written_.increment(batch.size());
+    for (std::size_t first = 0; first < taken_clicks_.size(); first += options_.batch_size) {
+      auto count = std::min(options_.batch_size, taken_clicks_.size() - first);
+      if (store_with_retry(taken_clicks_, first, count)) {
+        written_.increment(count);
       } else {
-        dropped_.increment(batch.size());
+        dropped_.increment(count);
       }
+      std::lock_guard lock(mutex_);
+      taken_ -= count;
     }
     report_drops();
     if (last_round) {
@@ -221,10 +270,10 @@ std::chrono::steady_clock::duration ClickRecorder::roll_up_now() {
                                                          longest);
 }
 
-std::vector<ClickRecord> ClickRecorder::enrich(std::deque<RawClick>& batch) {
-  std::vector<ClickRecord> records;
-  records.reserve(batch.size());
-  for (const auto& click : batch) {
+void ClickRecorder::enrich(const PackedClicks& clicks, std::size_t first, std::size_t count) {
+  records_.resize(count);
+  for (std::size_t i = 0; i < count; ++i) {
+    auto click = clicks.at(first + i);
     auto day = utc_day(click.at);
     if (day != key_day_) {
       auto hex = store_.visitor_key(day);
@@ -236,41 +285,52 @@ std::vector<ClickRecord> ClickRecorder::enrich(std::deque<RawClick>& batch) {
       }
       key_day_ = day;
     }
-    records.push_back(enrich_one(click, key_));
+    enrich_one(click, records_[i]);
   }
-  return records;
 }
 
-ClickRecord ClickRecorder::enrich_one(const RawClick& click, const VisitorKey& key) const {
+void ClickRecorder::enrich_one(const RawClick& click, ClickRecord& record) {
   auto agent = user_agents_->parse(click.user_agent);
-  ClickRecord record;
-  record.code = click.code;
+  record.code.assign(click.code);
   record.at = click.at;
-  record.referrer_host = referrer_host(click.referrer);
-  record.referrer = utf8_prefix(click.referrer, kMaxStoredReferrerBytes);
-  record.country = countries_ != nullptr ? countries_->country(click.address) : "";
-  record.browser = std::move(agent.browser);
-  record.os = std::move(agent.os);
-  record.device = std::move(agent.device);
+  record.referrer_host.assign(referrer_host(click.referrer));
+  record.referrer.assign(utf8_prefix(click.referrer, kMaxStoredReferrerBytes));
+  record.country.assign(countries_ != nullptr ? countries_->country(click.address) : "");
+  record.browser.assign(agent.browser);
+  record.os.assign(agent.os);
+  record.device.assign(agent.device);
   record.bot = click.bot.value_or(agent.bot);
-  record.visitor = visitor_hash(click.address, click.user_agent, key);
+  visitor_hash(click.address, click.user_agent, key_, record.visitor);
+  record.address.reset();
   if (options_.store_addresses) {
     record.address = click.address.to_string();
   }
   record.visit_already_counted = click.visit_already_counted;
-  return record;
 }
 
-bool ClickRecorder::store_with_retry(std::deque<RawClick>& batch) {
+const std::string& ClickRecorder::referrer_host(std::string_view referrer) {
+  if (auto known = referrer_hosts_.find(referrer); known != referrer_hosts_.end()) {
+    return known->second;
+  }
+  if (referrer_hosts_.size() >= kRememberedReferrers) {
+    referrer_hosts_.clear();
+  }
+  return referrer_hosts_.emplace(std::string(referrer), parse_referrer_host(referrer))
+      .first->second;
+}
+
+bool ClickRecorder::store_with_retry(const PackedClicks& clicks, std::size_t first,
+                                     std::size_t count) {
   // Enriching can fail too: the first click of a day reads (or draws) the
   // day's visitor key from the database.
-  std::vector<ClickRecord> records;
-  auto attempt = [this, &batch, &records] {
-    if (records.empty()) {
-      records = enrich(batch);
+  bool enriched = false;
+  auto attempt = [this, &clicks, first, count, &enriched] {
+    if (!enriched) {
+      enrich(clicks, first, count);
+      enriched = true;
     }
     auto started = std::chrono::steady_clock::now();
-    store_.write(records);
+    store_.write(records_);
     write_latency_.observe(
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
   };
@@ -282,7 +342,7 @@ bool ClickRecorder::store_with_retry(std::deque<RawClick>& batch) {
       return true;
     } catch (const std::exception& error) {
       write_failures_.increment();
-      core::logger("clicks")->warn("storing {} clicks failed, retrying in {} ms: {}", batch.size(),
+      core::logger("clicks")->warn("storing {} clicks failed, retrying in {} ms: {}", count,
                                    delay.count(), error.what());
     }
 
@@ -293,8 +353,7 @@ bool ClickRecorder::store_with_retry(std::deque<RawClick>& batch) {
         attempt();  // one last attempt before the process exits
         return true;
       } catch (const std::exception& error) {
-        core::logger("clicks")->error("dropping {} clicks at shutdown: {}", batch.size(),
-                                      error.what());
+        core::logger("clicks")->error("dropping {} clicks at shutdown: {}", count, error.what());
         return false;
       }
     }
