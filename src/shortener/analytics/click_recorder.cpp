@@ -17,6 +17,9 @@ constexpr std::chrono::milliseconds kLongestRetryDelay{5000};
 // Dropped clicks are logged at most this often; the metric counts every one.
 constexpr std::chrono::seconds kDropReportInterval{10};
 
+// Visitor hashes are 128 bits.
+constexpr std::size_t kVisitorHashBytes = 16;
+
 // Referrers whose host the writer remembers; more, and it starts afresh.
 constexpr std::size_t kRememberedReferrers = 4096;
 
@@ -45,8 +48,10 @@ std::string parse_referrer_host(std::string_view referrer) {
 }
 
 // Keyed BLAKE2b of address and User-Agent, 128 bits in hex, into `hash`.
+// `keyed` is the hash state right after the key: copying it spares hashing
+// the key again for every click.
 void visitor_hash(const boost::asio::ip::address& address, std::string_view user_agent,
-                  const VisitorKey& key, std::string& hash) {
+                  const crypto_generichash_state& keyed, std::string& hash) {
   std::array<unsigned char, 16> bytes{};
   std::size_t size = 4;
   if (address.is_v4()) {
@@ -57,16 +62,15 @@ void visitor_hash(const boost::asio::ip::address& address, std::string_view user
     size = 16;
   }
 
-  crypto_generichash_state state;
-  crypto_generichash_init(&state, key.data(), key.size(), 16);
+  auto state = keyed;
   crypto_generichash_update(&state, bytes.data(), size);
   crypto_generichash_update(&state, reinterpret_cast<const unsigned char*>(user_agent.data()),
                             user_agent.size());
-  std::array<unsigned char, 16> digest{};
+  std::array<unsigned char, kVisitorHashBytes> digest{};
   crypto_generichash_final(&state, digest.data(), digest.size());
-  std::array<char, 33> hex{};
+  std::array<char, 2 * kVisitorHashBytes + 1> hex{};
   sodium_bin2hex(hex.data(), hex.size(), digest.data(), digest.size());
-  hash.assign(hex.data(), 32);
+  hash.assign(hex.data(), 2 * kVisitorHashBytes);
 }
 
 std::int64_t utc_day(Timestamp instant) {
@@ -277,12 +281,14 @@ void ClickRecorder::enrich(const PackedClicks& clicks, std::size_t first, std::s
     auto day = utc_day(click.at);
     if (day != key_day_) {
       auto hex = store_.visitor_key(day);
+      VisitorKey key{};
       std::size_t length = 0;
-      if (sodium_hex2bin(key_.data(), key_.size(), hex.data(), hex.size(), nullptr, &length,
+      if (sodium_hex2bin(key.data(), key.size(), hex.data(), hex.size(), nullptr, &length,
                          nullptr) != 0 ||
-          length != key_.size()) {
+          length != key.size()) {
         throw std::runtime_error("the visitor key of the day is not 64 hex digits");
       }
+      crypto_generichash_init(&keyed_hash_, key.data(), key.size(), kVisitorHashBytes);
       key_day_ = day;
     }
     enrich_one(click, records_[i]);
@@ -300,7 +306,7 @@ void ClickRecorder::enrich_one(const RawClick& click, ClickRecord& record) {
   record.os.assign(agent.os);
   record.device.assign(agent.device);
   record.bot = click.bot.value_or(agent.bot);
-  visitor_hash(click.address, click.user_agent, key_, record.visitor);
+  visitor_hash(click.address, click.user_agent, keyed_hash_, record.visitor);
   record.address.reset();
   if (options_.store_addresses) {
     record.address = click.address.to_string();

@@ -17,6 +17,8 @@
 // behind the clicks by up to kLongestRollupInterval plus one roll-up.
 #pragma once
 
+#include <sodium/crypto_generichash.h>
+
 #include <array>
 #include <boost/asio/ip/address.hpp>
 #include <boost/unordered/unordered_flat_map.hpp>
@@ -185,7 +187,7 @@ class ClickRecorder {
   // Referrer -> host, for the last few thousand referrers.
   boost::unordered_flat_map<std::string, std::string, TextHash, std::equal_to<>> referrer_hosts_;
   std::int64_t key_day_ = -1;
-  VisitorKey key_{};  // the key of key_day_
+  crypto_generichash_state keyed_hash_{};  // BLAKE2b after the visitor key of key_day_
   std::uint64_t dropped_reported_ = 0;
   std::chrono::steady_clock::time_point last_drop_report_{};
 
