@@ -203,6 +203,62 @@ TEST_F(SqliteClickStoreTest, StoresSharingAFileFoldEachClickExactlyOnce) {
   EXPECT_EQ(stats.total.unique_human, 2 * kClicksPerWrite);
 }
 
+TEST_F(SqliteClickStoreTest, StoresEveryClickOfBatchesOfAnySizeWithAllItsFields) {
+  // Around the 64 rows one INSERT statement takes: none, one, a statement
+  // short, exactly one, one more, and several with a remainder.
+  std::int64_t written = 0;
+  for (int size : {0, 1, 63, 64, 65, 200}) {
+    std::vector<ClickRecord> batch;
+    for (int i = 0; i < size; ++i) {
+      auto click = human_click("abc", kMorning + std::chrono::seconds(i),
+                               "size" + std::to_string(size) + "-" + std::to_string(i));
+      click.referrer = "https://news.example/item/" + std::to_string(written + i);
+      batch.push_back(std::move(click));
+    }
+    store_.write(batch);
+    written += size;
+  }
+
+  core::sqlite::Database db(path_);
+  auto query = db.prepare(
+      "SELECT count(*), count(DISTINCT referrer), min(referrer_host), max(country),"
+      " max(browser), max(os), max(device), sum(bot), count(DISTINCT visitor),"
+      " count(address), sum(visit_counted) FROM clicks");
+  ASSERT_EQ(query.step(), core::sqlite::StepResult::kRow);
+  EXPECT_EQ(query.column_int(0), written);
+  EXPECT_EQ(query.column_int(1), written);
+  EXPECT_EQ(query.column_text(2), "news.example");
+  EXPECT_EQ(query.column_text(3), "DE");
+  EXPECT_EQ(query.column_text(4), "Firefox");
+  EXPECT_EQ(query.column_text(5), "Linux");
+  EXPECT_EQ(query.column_text(6), "desktop");
+  EXPECT_EQ(query.column_int(7), 0);
+  EXPECT_EQ(query.column_int(8), written);
+  EXPECT_EQ(query.column_int(9), 0);
+  EXPECT_EQ(query.column_int(10), 0);
+
+  EXPECT_EQ(store_.roll_up(), written);
+  EXPECT_EQ(stats_of(store_, "abc").total.human, written);
+}
+
+TEST_F(SqliteClickStoreTest, StoresTheAddressAndVisitCountedFlagWhenGiven) {
+  auto click = human_click("abc", kMorning, "v1");
+  click.address = "192.0.2.7";
+  click.visit_already_counted = true;
+  store_.write({click, bot_click("abc", kMorning)});
+
+  core::sqlite::Database db(path_);
+  auto query = db.prepare("SELECT address, visit_counted, bot FROM clicks ORDER BY id");
+  ASSERT_EQ(query.step(), core::sqlite::StepResult::kRow);
+  EXPECT_EQ(query.column_optional_text(0), std::optional<std::string>("192.0.2.7"));
+  EXPECT_EQ(query.column_int(1), 1);
+  EXPECT_EQ(query.column_int(2), 0);
+  ASSERT_EQ(query.step(), core::sqlite::StepResult::kRow);
+  EXPECT_TRUE(query.column_is_null(0));
+  EXPECT_EQ(query.column_int(1), 0);
+  EXPECT_EQ(query.column_int(2), 1);
+}
+
 // Rollup rows of schema version 3 as (code, dimension, hour, value, human,
 // unique_human, bot), in primary key order.
 using OldRollup = std::tuple<std::string, std::string, std::int64_t, std::string, std::int64_t,
