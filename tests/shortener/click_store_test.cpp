@@ -259,6 +259,84 @@ TEST_F(SqliteClickStoreTest, StoresTheAddressAndVisitCountedFlagWhenGiven) {
   EXPECT_EQ(query.column_int(2), 1);
 }
 
+// A day of clicks on `code` from a few visitors, browsers and hours, bots
+// among them, some visits counted at the redirect already.
+std::vector<ClickRecord> varied_clicks(const std::string& code) {
+  std::vector<ClickRecord> clicks;
+  for (int i = 0; i < 300; ++i) {
+    auto at = kMorning + std::chrono::minutes(7 * i);
+    if (i % 10 == 0) {
+      clicks.push_back(bot_click(code, at));
+      continue;
+    }
+    auto click = human_click(code, at, "visitor" + std::to_string(i % 17),
+                             i % 3 == 0 ? "Chrome" : "Firefox");
+    click.country = i % 4 == 0 ? "FR" : "DE";
+    click.visit_already_counted = i % 7 == 0;
+    clicks.push_back(std::move(click));
+  }
+  return clicks;
+}
+
+void expect_same_stats(const LinkStats& a, const LinkStats& b) {
+  EXPECT_EQ(a.total.human, b.total.human);
+  EXPECT_EQ(a.total.unique_human, b.total.unique_human);
+  EXPECT_EQ(a.total.bot, b.total.bot);
+  ASSERT_EQ(a.series.size(), b.series.size());
+  for (std::size_t i = 0; i < a.series.size(); ++i) {
+    EXPECT_EQ(a.series[i].counts.human, b.series[i].counts.human) << "bucket " << i;
+    EXPECT_EQ(a.series[i].counts.unique_human, b.series[i].counts.unique_human) << "bucket " << i;
+    EXPECT_EQ(a.series[i].counts.bot, b.series[i].counts.bot) << "bucket " << i;
+  }
+  auto same_top = [](const std::vector<TopEntry>& x, const std::vector<TopEntry>& y) {
+    ASSERT_EQ(x.size(), y.size());
+    for (std::size_t i = 0; i < x.size(); ++i) {
+      EXPECT_EQ(x[i].value, y[i].value);
+      EXPECT_EQ(x[i].clicks, y[i].clicks);
+    }
+  };
+  same_top(a.referrers, b.referrers);
+  same_top(a.countries, b.countries);
+  same_top(a.browsers, b.browsers);
+  same_top(a.operating_systems, b.operating_systems);
+  same_top(a.devices, b.devices);
+}
+
+TEST_F(SqliteClickStoreTest, ClicksTalliedAsWrittenFoldLikeClicksReadBackFromTheTable) {
+  add_link("table");
+  add_link("memory");
+  SqliteClickStore reader(path_, 1);  // writes nothing, so reads the clicks back
+  store_.write(varied_clicks("table"));
+  EXPECT_EQ(reader.roll_up(), 300);
+  SqliteClickStore writer(path_, 1);  // folds what it tallied as it wrote
+  writer.write(varied_clicks("memory"));
+  EXPECT_EQ(writer.roll_up(), 300);
+  EXPECT_EQ(store_.roll_up(), 0);
+
+  expect_same_stats(stats_of(store_, "table"), stats_of(store_, "memory"));
+  EXPECT_EQ(stats_of(store_, "memory").total.human, 270);
+  EXPECT_EQ(visits_of("table"), visits_of("memory"));
+  EXPECT_GT(visits_of("memory"), 0);
+}
+
+TEST_F(SqliteClickStoreTest, ClicksAnotherStoreWroteBetweenTalliedOnesAreFoldedInOrder) {
+  SqliteClickStore other(path_, 1);
+  // The same visitor first (by id) on the other store's click in the later
+  // hour: it is unique there, and not again in the earlier hour.
+  store_.write({human_click("abc", kMorning, "first-of-mine")});
+  other.write({human_click("abc", kMorning + kHour, "shared")});
+  store_.write({human_click("abc", kMorning, "shared"), human_click("abc", kMorning, "mine")});
+
+  EXPECT_EQ(store_.roll_up(), 4);
+  EXPECT_EQ(other.roll_up(), 0);
+  auto stats = stats_of(store_, "abc");
+  EXPECT_EQ(stats.total.human, 4);
+  EXPECT_EQ(stats.total.unique_human, 3);
+  auto first_hour = static_cast<std::size_t>(24);  // the range starts a day before kMorning
+  EXPECT_EQ(stats.series.at(first_hour).counts.unique_human, 2);
+  EXPECT_EQ(stats.series.at(first_hour + 1).counts.unique_human, 1);
+}
+
 // Rollup rows of schema version 3 as (code, dimension, hour, value, human,
 // unique_human, bot), in primary key order.
 using OldRollup = std::tuple<std::string, std::string, std::int64_t, std::string, std::int64_t,

@@ -10,7 +10,10 @@
 #include <boost/unordered/unordered_flat_map.hpp>
 #include <cstring>
 #include <deque>
+#include <limits>
 #include <map>
+#include <mutex>
+#include <optional>
 #include <vector>
 
 namespace waypost::shortener {
@@ -24,6 +27,10 @@ constexpr std::int64_t kMicrosPerHour = 3'600'000'000;
 // a roll-up holds (some tens of MB) and how long it keeps other writers
 // waiting.
 constexpr std::int64_t kMaxClicksPerRollup = 1'000'000;
+// Pending folds kept at most (each of about kMaxClicksPerRollup clicks, some
+// tens of MB); when a roll-up falls that far behind, the oldest are dropped
+// and their clicks read back from the table instead.
+constexpr std::size_t kMaxPendingFolds = 4;
 // Page cache of each connection, in KiB.
 constexpr int kCacheKibibytes = 64 * 1024;
 
@@ -186,10 +193,12 @@ struct FoldedHour {
   }
 };
 
-// What a roll-up gathers from the clicks it folds, before writing it.
+// What a roll-up gathers from the clicks it folds, before writing it: the
+// clicks with ids first_click_id to last_click_id, every one of them.
 struct Fold {
-  std::int64_t clicks = 0;         // clicks gathered
-  std::int64_t last_click_id = 0;  // the last of them
+  std::int64_t clicks = 0;          // clicks gathered
+  std::int64_t first_click_id = 0;  // the first of them
+  std::int64_t last_click_id = 0;   // the last of them
   Interner codes;
   Interner values;
   boost::unordered_flat_map<LinkHourKey, FoldedHour> hours;
@@ -215,31 +224,63 @@ struct Fold {
   }
 };
 
-// Adds the stored click in the current row of `tail` (columns as selected by
-// gather()) to `fold`.
-void tally_click(const core::sqlite::Statement& tail, Fold& fold) {
-  auto code_text = tail.column_view(1);
-  auto code = fold.codes.id_of(code_text);
-  auto hour = hour_of(Timestamp(std::chrono::microseconds(tail.column_int(2))));
+// A click as a roll-up needs it; the views stay valid while it is tallied.
+struct ClickFacts {
+  std::string_view code;
+  std::int64_t at = 0;                                          // microseconds since the epoch
+  std::array<std::string_view, kDimensionNames.size()> values;  // by Dimension
+  bool bot = false;
+  std::string_view visitor;
+  bool visit_counted = false;
+};
+
+// Adds `click`, the next click after the fold's last, to `fold`.
+void tally(const ClickFacts& click, Fold& fold) {
+  auto code = fold.codes.id_of(click.code);
+  auto hour = hour_of(Timestamp(std::chrono::microseconds(click.at)));
   auto key = link_hour_key(code, hour);
   auto& tally = fold.hours[key];
-  if (tail.column_int(8) != 0) {
+  if (click.bot) {
     ++tally.counts.bot;
     return;
   }
 
   ++tally.counts.human;
   for (std::size_t i = 0; i < kDimensionNames.size(); ++i) {
-    auto value = fold.values.id_of(tail.column_view(static_cast<int>(3 + i)));
-    tally.add_value(dimension_value_key(i, value));
+    tally.add_value(dimension_value_key(i, fold.values.id_of(click.values[i])));
   }
-  if (tail.column_int(10) == 0) {
+  if (!click.visit_counted) {
     if (fold.visits.size() <= code) {
       fold.visits.resize(code + 1);
     }
     ++fold.visits[code];
   }
-  fold.visitors.emplace_back(visitor_day_key(code_text, hour / 24, tail.column_view(9)), key);
+  fold.visitors.emplace_back(visitor_day_key(click.code, hour / 24, click.visitor), key);
+}
+
+// The stored click in the current row of `tail` (columns as selected by
+// gather()).
+ClickFacts facts_of_row(const core::sqlite::Statement& tail) {
+  return {
+      .code = tail.column_view(1),
+      .at = tail.column_int(2),
+      .values = {tail.column_view(3), tail.column_view(4), tail.column_view(5), tail.column_view(6),
+                 tail.column_view(7)},
+      .bot = tail.column_int(8) != 0,
+      .visitor = tail.column_view(9),
+      .visit_counted = tail.column_int(10) != 0,
+  };
+}
+
+ClickFacts facts_of_record(const ClickRecord& click) {
+  return {
+      .code = click.code,
+      .at = click.at.time_since_epoch().count(),
+      .values = {click.referrer_host, click.country, click.browser, click.os, click.device},
+      .bot = click.bot,
+      .visitor = click.visitor,
+      .visit_counted = click.visit_already_counted,
+  };
 }
 
 // Adds the fold's first visits to the day's visitor sets, in key order; each
@@ -282,15 +323,20 @@ void merge_into_row(core::sqlite::Statement& read, core::sqlite::Statement& writ
   write.reset();
 }
 
-// Gathers up to `limit` stored clicks after click id `after`, in id order.
-Fold gather(core::sqlite::Database& db, std::int64_t after, std::int64_t limit) {
+// Gathers up to `limit` stored clicks with ids after `after` and before
+// `before`, in id order.
+Fold gather(core::sqlite::Database& db, std::int64_t after, std::int64_t before,
+            std::int64_t limit) {
   auto tail = db.prepare(
       "SELECT id, code, at, referrer_host, country, browser, os, device, bot, visitor,"
-      " visit_counted FROM clicks WHERE id > ? ORDER BY id LIMIT ?");
-  tail.bind(1, after).bind(2, limit);
+      " visit_counted FROM clicks WHERE id > ? AND id < ? ORDER BY id LIMIT ?");
+  tail.bind(1, after).bind(2, before).bind(3, limit);
   Fold fold;
   while (tail.step() == StepResult::kRow) {
-    tally_click(tail, fold);
+    tally(facts_of_row(tail), fold);
+    if (fold.clicks == 0) {
+      fold.first_click_id = tail.column_int(0);
+    }
     fold.last_click_id = tail.column_int(0);
     ++fold.clicks;
   }
@@ -360,8 +406,15 @@ std::vector<TopEntry> top_values(const std::map<std::string, std::int64_t, std::
 
 }  // namespace
 
+struct SqliteClickStore::PendingFolds {
+  std::mutex mutex;
+  // Folds of consecutive click ids, oldest first, each started after the
+  // last reached kMaxClicksPerRollup clicks. Guarded by mutex.
+  std::deque<Fold> folds;
+};
+
 SqliteClickStore::SqliteClickStore(const std::string& path, int connections)
-    : pool_(path, connections) {
+    : pool_(path, connections), pending_(std::make_unique<PendingFolds>()) {
   // A roll-up touches many pages of click_hours, click_visitors and links in
   // one transaction; with SQLite's default 2 MiB cache it would spill them
   // and read them back. Each connection may keep up to this much.
@@ -371,6 +424,8 @@ SqliteClickStore::SqliteClickStore(const std::string& path, int connections)
     all.back()->execute("PRAGMA cache_size = -" + std::to_string(kCacheKibibytes));
   }
 }
+
+SqliteClickStore::~SqliteClickStore() = default;
 
 void SqliteClickStore::write(const std::vector<ClickRecord>& clicks) {
   auto db = pool_.lease();
@@ -386,21 +441,48 @@ void SqliteClickStore::write(const std::vector<ClickRecord>& clicks) {
     auto insert_rest = db->prepare(insert_clicks_sql(clicks.size() - stored));
     insert_clicks(insert_rest, clicks, stored, clicks.size() - stored);
   }
+  // The transaction holds the write lock, so the rows got consecutive ids
+  // (SQLite takes the largest id plus one, short of 2^63).
+  auto last_id = sqlite3_last_insert_rowid(db->handle());
   transaction.commit();
+  if (!clicks.empty()) {
+    remember(clicks, last_id - static_cast<std::int64_t>(clicks.size()) + 1);
+  }
+}
+
+void SqliteClickStore::remember(const std::vector<ClickRecord>& clicks, std::int64_t first_id) {
+  std::lock_guard lock(pending_->mutex);
+  auto& folds = pending_->folds;
+  if (!folds.empty() && folds.back().last_click_id + 1 != first_id) {
+    folds.clear();  // another writer's clicks came between: the table has them
+  }
+  if (folds.empty() || folds.back().clicks >= kMaxClicksPerRollup) {
+    if (folds.size() == kMaxPendingFolds) {
+      folds.pop_front();
+    }
+    folds.emplace_back().first_click_id = first_id;
+  }
+
+  auto& fold = folds.back();
+  for (const auto& click : clicks) {
+    tally(facts_of_record(click), fold);
+  }
+  fold.clicks += static_cast<std::int64_t>(clicks.size());
+  fold.last_click_id = first_id + static_cast<std::int64_t>(clicks.size()) - 1;
 }
 
 std::int64_t SqliteClickStore::roll_up() {
   std::int64_t folded = 0;
   for (;;) {
-    auto some = roll_up_some(kMaxClicksPerRollup);
-    folded += some;
-    if (some < kMaxClicksPerRollup) {
+    auto step = roll_up_some(kMaxClicksPerRollup);
+    folded += step.folded;
+    if (step.folded == 0 || !step.more) {
       return folded;
     }
   }
 }
 
-std::int64_t SqliteClickStore::roll_up_some(std::int64_t limit) {
+SqliteClickStore::RollupStep SqliteClickStore::roll_up_some(std::int64_t limit) {
   auto db = pool_.lease();
 
   // Gathering takes no lock: stored clicks never change, and other writers
@@ -408,16 +490,46 @@ std::int64_t SqliteClickStore::roll_up_some(std::int64_t limit) {
   auto progress = db->prepare("SELECT last_click_id FROM click_rollup_progress WHERE id = 1");
   auto folded_before = progress.step() == StepResult::kRow ? progress.column_int(0) : 0;
   progress.reset();
-  auto fold = gather(*db, folded_before, limit);
+
+  // The first pending fold after the mark, if any; those the mark has passed
+  // (folded by another store, or by a roll-up that read the table) go.
+  std::optional<Fold> pending;
+  bool more_pending = false;
+  {
+    std::lock_guard lock(pending_->mutex);
+    auto& folds = pending_->folds;
+    while (!folds.empty() && folds.front().first_click_id <= folded_before) {
+      folds.pop_front();
+    }
+    if (!folds.empty()) {
+      pending = std::move(folds.front());
+      folds.pop_front();
+      more_pending = !folds.empty();
+    }
+  }
+
+  // The clicks after the mark that the pending fold does not cover (all of
+  // them without one) come first, read from the table; the fold waits for
+  // the next step if there are any.
+  auto before = pending ? pending->first_click_id : std::numeric_limits<std::int64_t>::max();
+  auto fold = gather(*db, folded_before, before, limit);
+  bool more = more_pending || fold.clicks == limit;
+  if (fold.clicks > 0 && pending) {
+    std::lock_guard lock(pending_->mutex);
+    pending_->folds.push_front(std::move(*pending));
+    more = true;
+  } else if (pending) {
+    fold = std::move(*pending);
+  }
   if (fold.clicks == 0) {
-    return 0;
+    return {};
   }
 
   // Writing does: BEGIN IMMEDIATE keeps other writers out until commit. If
   // another roll-up moved the mark meanwhile, it folded these clicks already.
   core::sqlite::Transaction transaction(*db);
   if (progress.step() != StepResult::kRow || progress.column_int(0) != folded_before) {
-    return 0;  // rolls back
+    return {};  // rolls back
   }
   progress.reset();
   count_unique_visitors(*db, fold);
@@ -427,7 +539,7 @@ std::int64_t SqliteClickStore::roll_up_some(std::int64_t limit) {
   advance.bind(1, fold.last_click_id);
   advance.run();
   transaction.commit();
-  return fold.clicks;
+  return {.folded = fold.clicks, .more = more};
 }
 
 std::string SqliteClickStore::visitor_key(std::int64_t day) {
