@@ -760,14 +760,17 @@ benchmark scripts at its end are carried over).
       the clicks (User-Agent, GeoIP country, keyed BLAKE2b visitor hash, referrer
       host) and appends one row per click to the \`clicks\` table (which has no
       index), 64 rows per INSERT, in one SQLite transaction per batch of at most
-      10000 clicks. It writes nothing else.
+      10000 clicks. It writes nothing else; once a batch is stored it also tallies
+      it in memory (per link and hour) for the roll-up.
     - the **roll-up thread** later folds the stored clicks into the statistics in
-      bulk: it reads the clicks after its mark (\`click_rollup_progress\`) and adds
-      them to the hourly counts of each link (\`click_hours\`: human, unique and
+      bulk: it takes the writer's tallies of the clicks after its mark
+      (\`click_rollup_progress\`; clicks it has no tally of, such as those stored
+      before a restart, it reads back from \`clicks\`) and adds them to the hourly
+      counts of each link (\`click_hours\`: human, unique and
       bot clicks, and the human clicks per referrer, country, browser, OS and
       device), to the day's visitor sets (which decide what counts as unique) and
       to the links' \`visits\`, then moves the mark, in one transaction per at
-      most 1,000,000 clicks. Reading the clicks takes no lock; only writing the
+      most about 1,000,000 clicks. Reading takes no lock; only writing the
       results holds SQLite's write lock, and a writer batch arriving meanwhile
       waits for it. It rolls up at most once a second (\`--click-rollup-ms\`,
       1000) and after each roll-up pauses at least 20 times as long as that
