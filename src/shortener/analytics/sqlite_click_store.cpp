@@ -49,12 +49,6 @@ std::int64_t hour_of(Timestamp instant) {
 // Human clicks by value, one map per entry of kDimensionNames.
 using ClickDimensions = std::array<std::map<std::string, std::int64_t, std::less<>>, 5>;
 
-// The counts of one link in one hour: a row of click_hours.
-struct HourTally {
-  ClickCounts counts;
-  ClickDimensions breakdown;
-};
-
 void add_breakdown(ClickDimensions& into, const json::object& breakdown) {
   for (std::size_t i = 0; i < kDimensionNames.size(); ++i) {
     const auto* values = breakdown.if_contains(kDimensionNames[i]);
@@ -65,21 +59,6 @@ void add_breakdown(ClickDimensions& into, const json::object& breakdown) {
       into[i][std::string(value)] += clicks.to_number<std::int64_t>();
     }
   }
-}
-
-std::string breakdown_json(const ClickDimensions& breakdown) {
-  json::object out;
-  for (std::size_t i = 0; i < kDimensionNames.size(); ++i) {
-    if (breakdown[i].empty()) {
-      continue;
-    }
-    json::object values;
-    for (const auto& [value, clicks] : breakdown[i]) {
-      values[value] = clicks;
-    }
-    out[kDimensionNames[i]] = std::move(values);
-  }
-  return json::serialize(out);
 }
 
 // The click_visitors key of a visitor's clicks on one link on one UTC day: 64
@@ -211,17 +190,6 @@ struct Fold {
     return codes.text_of(static_cast<std::uint32_t>(key >> 32));
   }
   static std::int64_t hour_of(LinkHourKey key) { return static_cast<std::uint32_t>(key); }
-
-  // The tally of `key` in the form stored in click_hours.
-  HourTally tally_of(LinkHourKey key) const {
-    const auto& hour = hours.at(key);
-    HourTally tally{hour.counts, {}};
-    constexpr std::uint32_t kValueIdMask = (1u << kValueIdBits) - 1;
-    for (const auto& [value_key, count] : hour.values) {
-      tally.breakdown[value_key >> kValueIdBits][values.text_of(value_key & kValueIdMask)] += count;
-    }
-    return tally;
-  }
 };
 
 // A click as a roll-up needs it; the views stay valid while it is tallied.
@@ -304,21 +272,40 @@ void count_unique_visitors(core::sqlite::Database& db, Fold& fold) {
   }
 }
 
-// Adds `tally` to the stored row of its link-hour, creating the row if needed.
-void merge_into_row(core::sqlite::Statement& read, core::sqlite::Statement& write,
-                    std::string_view code, std::int64_t hour, HourTally tally) {
-  read.bind(1, code).bind(2, hour);
+// Adds the fold's counts of link-hour `key` to its stored row, creating the
+// row if needed. The stored breakdown is updated in place, as parsed: its
+// values stay in the order they first came.
+void merge_into_row(core::sqlite::Statement& read, core::sqlite::Statement& write, const Fold& fold,
+                    LinkHourKey key) {
+  const auto& hour = fold.hours.at(key);
+  const auto& code = fold.code_of(key);
+  auto counts = hour.counts;
+  json::object breakdown;
+  read.bind(1, code).bind(2, Fold::hour_of(key));
   if (read.step() == StepResult::kRow) {
-    tally.counts.human += read.column_int(0);
-    tally.counts.unique_human += read.column_int(1);
-    tally.counts.bot += read.column_int(2);
-    add_breakdown(tally.breakdown, json::parse(read.column_text(3)).as_object());
+    counts.human += read.column_int(0);
+    counts.unique_human += read.column_int(1);
+    counts.bot += read.column_int(2);
+    auto stored = json::parse(read.column_view(3));
+    if (stored.is_object()) {
+      breakdown = std::move(stored.get_object());
+    }
   }
   read.reset();
 
-  write.bind(1, code).bind(2, hour).bind(3, tally.counts.human);
-  write.bind(4, tally.counts.unique_human).bind(5, tally.counts.bot);
-  write.bind(6, breakdown_json(tally.breakdown));
+  constexpr std::uint32_t kValueIdMask = (1u << kValueIdBits) - 1;
+  for (const auto& [value_key, clicks] : hour.values) {
+    auto& values = breakdown[kDimensionNames[value_key >> kValueIdBits]];
+    if (!values.is_object()) {
+      values.emplace_object();
+    }
+    auto& count = values.get_object()[fold.values.text_of(value_key & kValueIdMask)];
+    count = (count.is_number() ? count.to_number<std::int64_t>() : 0) + clicks;
+  }
+
+  write.bind(1, code).bind(2, Fold::hour_of(key)).bind(3, counts.human);
+  write.bind(4, counts.unique_human).bind(5, counts.bot);
+  write.bind(6, json::serialize(breakdown));
   write.run();
   write.reset();
 }
@@ -364,7 +351,7 @@ void write_hours(core::sqlite::Database& db, const Fold& fold) {
       " unique_human = excluded.unique_human, bot = excluded.bot,"
       " breakdown = excluded.breakdown");
   for (auto key : keys) {
-    merge_into_row(read, write, fold.code_of(key), Fold::hour_of(key), fold.tally_of(key));
+    merge_into_row(read, write, fold, key);
   }
 }
 
