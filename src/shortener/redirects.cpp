@@ -130,6 +130,11 @@ ShortenerService::Awaitable ShortenerService::redirect(Request& request, const C
     co_return blocked_link_response(request);
   }
   if (link->password_protected()) {
+    // The form is not worth filling in for a link that is used up.
+    if (link->visit_limited() && co_await used_up(link->code)) {
+      cache_.erase(link->code);
+      co_return used_up_response(request);
+    }
     co_return html_page(http::status::ok, password_page(code, ""));
   }
 
@@ -185,7 +190,7 @@ ShortenerService::Awaitable ShortenerService::unlock(Request& request, const Con
     co_return html_page(http::status::forbidden, password_page(code, "Wrong password."));
   }
 
-  auto response = co_await follow(request, visitor, *link, now, true);
+  auto response = co_await follow(request, visitor, *link, now, !is_prefetch(request));
   if (response.result_int() / 100 == 3) {
     // After a form, 303 makes the browser GET the destination (307 and 308 would re-POST
     // the password there), and nothing may cache the way around the form.
@@ -217,12 +222,7 @@ ShortenerService::Awaitable ShortenerService::follow(const Request& request,
     auto [is_bot, allowed] = co_await parts_.storage_threads.run(std::move(check));
     if (!allowed) {
       cache_.erase(link.code);
-      auto response = core::prefers_html(request)
-                          ? html_page(http::status::gone, missing_link_page(true))
-                          : error_response(http::status::gone, "link_used_up",
-                                           "This short link has reached its visit limit.");
-      response.set(http::field::cache_control, "no-store");
-      co_return response;
+      co_return used_up_response(request);
     }
     bot = is_bot;
     visit_counted = counts && !is_bot;
@@ -244,6 +244,23 @@ ShortenerService::Awaitable ShortenerService::follow(const Request& request,
     response.set(http::field::cache_control, "no-store");  // every visit must reach us
   }
   co_return response;
+}
+
+boost::asio::awaitable<bool> ShortenerService::used_up(const std::string& code) {
+  auto check = [this, &code] {
+    auto fresh = parts_.links.find(code);
+    return fresh && fresh->visit_limited() && fresh->visits >= *fresh->max_visits;
+  };
+  co_return co_await parts_.storage_threads.run(std::move(check));
+}
+
+Response ShortenerService::used_up_response(const Request& request) const {
+  auto response = core::prefers_html(request)
+                      ? html_page(http::status::gone, missing_link_page(true))
+                      : error_response(http::status::gone, "link_used_up",
+                                       "This short link has reached its visit limit.");
+  response.set(http::field::cache_control, "no-store");
+  return response;
 }
 
 Response ShortenerService::redirect_response(const Link& link) const {

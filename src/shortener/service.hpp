@@ -129,11 +129,14 @@ class ShortenerService {
   boost::asio::awaitable<std::shared_ptr<const Link>> load(const std::string& code, Timestamp now);
   boost::asio::awaitable<std::shared_ptr<const Link>> cached_or_loaded(const std::string& code,
                                                                        Timestamp now);
-  // Counts the click (or refuses a visit-limited link that is used up) and
-  // answers with the redirect.
+  // Counts the click when `counts` (or refuses a visit-limited link that is
+  // used up) and answers with the redirect.
   Awaitable follow(const core::Request& request, const boost::asio::ip::address& visitor,
-                   const Link& link, Timestamp now, bool password_given);
+                   const Link& link, Timestamp now, bool counts);
+  // Whether the stored link `code` has a visit limit and has reached it.
+  boost::asio::awaitable<bool> used_up(const std::string& code);
   core::Response redirect_response(const Link& link) const;
+  core::Response used_up_response(const core::Request& request) const;
   core::Response missing_link_response(const core::Request& request, bool expired) const;
   core::Response blocked_link_response(const core::Request& request) const;
 

@@ -367,6 +367,23 @@ TEST_F(ShortenerFeatures, FirstClicksOfTheDayWaitForALockedDatabaseInsteadOfBein
   EXPECT_EQ(metric_value("shortener_clicks_dropped_total"), 0.0);
 }
 
+TEST_F(ShortenerFeatures, RollUpThatFailedOnALockedDatabaseIsTriedAgainSoon) {
+  start({"--click-rollup-ms", "2000"});
+  auto code = create({{"long_url", "https://example.com/retry"}});
+  ASSERT_EQ(visit(code, kFirefox).status, 301u);
+  ASSERT_TRUE(eventually([&] { return metric_value("shortener_clicks_written_total") >= 1; }));
+
+  // The next roll-up waits out SQLite's 5 s busy timeout, then fails.
+  WriteLockHolder lock(scratch_.path(), database_path());
+  ASSERT_TRUE(
+      eventually([&] { return metric_value("shortener_click_rollup_failures_total") > 0; }));
+
+  lock.release();
+  // Within --click-rollup-ms, not the minute a roll-up that took 5 s would
+  // earn by the time-share rule.
+  EXPECT_EQ(count(stats_after(code, 1), "human"), 1);
+}
+
 TEST_F(ShortenerFeatures, OwnersManageOnlyTheirOwnLinksThroughTheirKeys) {
   start();
   auto alice = create_key("alice");
@@ -525,6 +542,28 @@ TEST_F(ShortenerFeatures, PasswordProtectedLinkRedirectsOnlyAfterTheRightPasswor
 
   auto answer = stats_after(code, 1);
   EXPECT_EQ(count(answer, "human"), 1);  // only the successful attempt
+}
+
+TEST_F(ShortenerFeatures, UsedUpPasswordLinkAnswers410AndPrefetchedUnlocksDoNotCount) {
+  start();
+  auto code =
+      create({{"long_url", "https://example.com/once"}, {"password", "pw"}, {"max_visits", 1}});
+  auto post = [&](testing::HeaderList extra) {
+    extra.emplace_back("Content-Type", "application/x-www-form-urlencoded");
+    extra.emplace_back("User-Agent", std::string(kFirefox));
+    return testing::http_request(port(), http::verb::post, "/" + code, "password=pw", extra);
+  };
+
+  EXPECT_EQ(post({{"Sec-Purpose", "prefetch"}}).status, 303u);
+  EXPECT_EQ(visit(code, kFirefox).status, 200u);  // the prefetch used no visit: still the form
+  EXPECT_EQ(post({}).status, 303u);
+
+  auto used_up = visit(code, kFirefox);
+  EXPECT_EQ(used_up.status, 410u);
+  EXPECT_EQ(used_up.body.find("<form"), std::string::npos);
+  EXPECT_EQ(post({}).status, 410u);
+  auto answer = stats_after(code, 1);
+  EXPECT_EQ(count(answer, "human"), 1);
 }
 
 TEST_F(ShortenerFeatures, BulkCreationAnswersForEachItem) {

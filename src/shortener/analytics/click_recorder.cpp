@@ -257,9 +257,11 @@ void ClickRecorder::roll_up_when_due() {
 
 std::chrono::steady_clock::duration ClickRecorder::roll_up_now() {
   auto started = std::chrono::steady_clock::now();
+  bool failed = false;
   try {
     rolled_up_.increment(static_cast<std::uint64_t>(store_.roll_up()));
   } catch (const std::exception& error) {
+    failed = true;
     rollup_failures_.increment();
     core::logger("clicks")->warn("folding stored clicks into the stats failed: {}", error.what());
   }
@@ -268,6 +270,9 @@ std::chrono::steady_clock::duration ClickRecorder::roll_up_now() {
 
   std::chrono::steady_clock::duration shortest =
       std::max<std::chrono::steady_clock::duration>(options_.rollup_interval, kShortestRollupPause);
+  if (failed) {
+    return shortest;  // mostly time spent waiting for a lock: try again soon
+  }
   std::chrono::steady_clock::duration longest =
       std::max<std::chrono::steady_clock::duration>(shortest, kLongestRollupInterval);
   return std::clamp<std::chrono::steady_clock::duration>(took * kRollupTimeShare, shortest,

@@ -14,7 +14,9 @@
 // than about 1/kRollupTimeShare of the time: a roll-up that took 50 ms delays
 // the next by at least a second. Under heavy load the roll-ups therefore grow
 // rarer and larger, which makes each click cheaper to fold, and the stats lag
-// behind the clicks by up to kLongestRollupInterval plus one roll-up.
+// behind the clicks by up to kLongestRollupInterval plus one roll-up. A
+// roll-up that failed (mostly after waiting for a locked database) is tried
+// again after `rollup_interval`, however long it took.
 #pragma once
 
 #include <sodium/crypto_generichash.h>
