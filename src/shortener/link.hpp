@@ -27,6 +27,8 @@ struct Link {
   // True once `now` has reached the expiry instant (an expiry is exclusive).
   bool expired_at(Timestamp now) const { return expires_at && now >= *expires_at; }
   bool visit_limited() const { return max_visits.has_value(); }
+  // True once a visit-limited link has had all its visits.
+  bool used_up() const { return visit_limited() && visits >= *max_visits; }
   bool password_protected() const { return password_hash.has_value(); }
 };
 

@@ -131,7 +131,7 @@ ShortenerService::Awaitable ShortenerService::redirect(Request& request, const C
   }
   if (link->password_protected()) {
     // The form is not worth filling in for a link that is used up.
-    if (link->visit_limited() && co_await used_up(link->code)) {
+    if (link->visit_limited() && co_await used_up_in_store(link->code)) {
       cache_.erase(link->code);
       co_return used_up_response(request);
     }
@@ -217,7 +217,7 @@ ShortenerService::Awaitable ShortenerService::follow(const Request& request,
         return std::pair{is_bot, parts_.links.take_visit(link.code)};
       }
       auto fresh = parts_.links.find(link.code);
-      return std::pair{is_bot, fresh && fresh->visits < *fresh->max_visits};
+      return std::pair{is_bot, fresh && !fresh->used_up()};
     };
     auto [is_bot, allowed] = co_await parts_.storage_threads.run(std::move(check));
     if (!allowed) {
@@ -246,10 +246,10 @@ ShortenerService::Awaitable ShortenerService::follow(const Request& request,
   co_return response;
 }
 
-boost::asio::awaitable<bool> ShortenerService::used_up(const std::string& code) {
+boost::asio::awaitable<bool> ShortenerService::used_up_in_store(const std::string& code) {
   auto check = [this, &code] {
     auto fresh = parts_.links.find(code);
-    return fresh && fresh->visit_limited() && fresh->visits >= *fresh->max_visits;
+    return fresh && fresh->used_up();
   };
   co_return co_await parts_.storage_threads.run(std::move(check));
 }

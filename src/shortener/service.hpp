@@ -133,8 +133,8 @@ class ShortenerService {
   // used up) and answers with the redirect.
   Awaitable follow(const core::Request& request, const boost::asio::ip::address& visitor,
                    const Link& link, Timestamp now, bool counts);
-  // Whether the stored link `code` has a visit limit and has reached it.
-  boost::asio::awaitable<bool> used_up(const std::string& code);
+  // Whether link `code`, as stored now, has a visit limit and has reached it.
+  boost::asio::awaitable<bool> used_up_in_store(const std::string& code);
   core::Response redirect_response(const Link& link) const;
   core::Response used_up_response(const core::Request& request) const;
   core::Response missing_link_response(const core::Request& request, bool expired) const;

@@ -4,10 +4,10 @@
 // takes the whole queue at once by swapping buffers and works through it in
 // batches: it classifies each click (browser, system, device, bot, country,
 // visitor hash) and stores the batch in one transaction. When the queue
-// (clicks waiting plus those the writer holds) is full the click is dropped and counted; when
-// a write fails the writer keeps the batch and retries with backoff while new
-// clicks queue up (or are dropped) behind it. Redirect answers never depend
-// on any of this.
+// (clicks waiting plus those the writer holds) is full, the click is dropped
+// and counted; when a write fails, the writer keeps the batch and retries
+// with backoff while new clicks queue up (or are dropped) behind it.
+// Redirect answers never depend on any of this.
 //
 // A second thread folds the stored clicks into the stats
 // (ClickStore::roll_up), at most every `rollup_interval` and never for more
